@@ -1,0 +1,3 @@
+"""Training & recognition server."""
+
+__version__ = "0.1.0"

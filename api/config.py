@@ -1,0 +1,56 @@
+"""Server settings: defaults < .env < environment < run_api.py flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+LogLevel = Literal["debug", "info", "warning", "error", "critical"]
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told; each field is also an env var of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address to listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port (0 = pick a free one).")
+    data_dir: Path = Field(Path("data"), description="Directory for the SQLite file, datasets, runs, models.")
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated admin API keys. None: the first start creates one."
+    )
+    max_concurrent_sessions: int = Field(1, ge=1, le=64, description="Training sessions running at once.")
+    log_level: LogLevel = Field("info", description="Log level of the server.")
+
+    auto_resume: bool = Field(True, description="Queue sessions interrupted by a server crash again.")
+    system_sample_interval_s: float = Field(2.0, gt=0, description="Seconds between CPU/RAM/GPU samples.")
+    system_retention_minutes: int = Field(24 * 60, ge=1, description="How long system samples are kept.")
+    auth_max_failures: int = Field(10, ge=1, description="Failed auth attempts per client before lockout.")
+    auth_failure_window_s: float = Field(60.0, gt=0, description="Window in which failures are counted.")
+    auth_lockout_s: float = Field(300.0, gt=0, description="How long a locked-out client gets 429.")
+    max_upload_mb: int = Field(500, ge=1, description="Largest accepted request body in MiB.")
+    stop_grace_s: float = Field(20.0, gt=0, description="Seconds a stopping run may take before it is killed.")
+    shapes_train_images: int = Field(160, ge=4, description="Size of the built-in shapes dataset (train split).")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @property
+    def database_path(self) -> Path:
+        return self.data_dir / "server.db"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024

@@ -1,0 +1,119 @@
+"""create_app(settings): the FastAPI app; its lifespan opens the DB and starts background services."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from api import __version__
+from api.config import Settings
+from api.database import Database
+from api.middleware import RequestGuard
+from api.routes import auth, datasets, errors, events, health, system
+from api.services.auth_manager import AuthManager, LockoutPolicy
+from api.services.container import Services
+from api.services.dataset_registry import DatasetRegistry
+from api.services.events import EventBus
+from api.services.system_monitor import GpuProbe, SystemMonitor
+from api.services.telemetry import Telemetry, system_gauges
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+_AUTH_ATTEMPT_RETENTION_S = 30 * 24 * 3600
+
+DESCRIPTION = """Training & recognition server: queue and run Ultralytics YOLO training, follow metrics and logs,
+keep models and datasets, watch CPU/RAM/GPU, recognize objects on photos.
+
+Every route but `/api/v1/health` needs an API key: `X-API-Key: <key>` or `Authorization: Bearer <key>`.
+Errors always look like `{"error": {"code": "...", "message": "...", "details": {...}}}`."""
+
+
+async def _every(seconds: float, action: Callable[[], Awaitable[Any]], name: str) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await action()
+        except Exception:
+            logger.exception("periodic task %s failed", name)
+
+
+def announce_bootstrap_key(plain: str, base_url: str) -> None:
+    """Printed once to the console (not to the log): the only time the plain key exists."""
+    print(
+        "\n" + "=" * 72 + "\nNo API key was configured, so an admin key was created. It is shown only now:\n\n"
+        f"    {plain}\n\nUse it as:  curl -H 'X-API-Key: {plain}' {base_url}/api/v1/auth/me\n" + "=" * 72,
+        flush=True,
+    )
+
+
+def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
+    """Build the app; `nvml` replaces the pynvml module (tests fake the GPU at that boundary only)."""
+    telemetry = Telemetry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await _start_services(settings, telemetry, nvml)
+        app.state.services = services
+        background = [
+            asyncio.create_task(_every(1.0, services.auth.flush_attempts, "auth-flush")),
+            asyncio.create_task(_every(3600, lambda: services.auth.prune_attempts(_AUTH_ATTEMPT_RETENTION_S), "auth-prune")),
+            asyncio.create_task(telemetry.watch_loop_lag()),
+        ]
+        try:
+            yield
+        finally:
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await _stop_services(services)
+
+    app = FastAPI(
+        title="Training & Recognition Server",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url="/redoc",
+    )
+    errors.install_error_handlers(app)
+    for module in (health, auth, system, datasets, events):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry)
+    return app
+
+
+async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = await Database.open(settings.database_path)
+    bus = EventBus()
+    policy = LockoutPolicy(settings.auth_max_failures, settings.auth_failure_window_s, settings.auth_lockout_s)
+    auth_manager = AuthManager(db, policy)
+    plain = await auth_manager.bootstrap(settings.api_keys)
+    if plain:
+        announce_bootstrap_key(plain, f"http://{settings.host}:{settings.port}")
+    datasets_registry = DatasetRegistry(db, settings.data_dir / "datasets")
+    await datasets_registry.ensure_builtin(train_images=settings.shapes_train_images)
+    monitor = SystemMonitor(
+        db, bus, disk_path=settings.data_dir, interval_s=settings.system_sample_interval_s,
+        retention_s=settings.system_retention_minutes * 60, gpu=GpuProbe(nvml),
+    )
+    await monitor.start()
+    telemetry.add_pull(lambda: system_gauges(monitor.latest))
+    return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager,
+                    monitor=monitor, datasets=datasets_registry)
+
+
+async def _stop_services(services: Services) -> None:
+    await services.monitor.stop()
+    await services.auth.flush_attempts()
+    await services.db.close()

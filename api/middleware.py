@@ -1,0 +1,111 @@
+"""Pure-ASGI middleware: request ids, body limits, content types, latency metrics, last-resort 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+from api.services.telemetry import Telemetry
+
+logger = logging.getLogger(__name__)
+
+_BODY_TYPES = ("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    payload = json.dumps(body).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestGuard:
+    """Outermost app middleware; everything it refuses is refused before the route reads the body."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, telemetry: Telemetry) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.telemetry = telemetry
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        status_holder = [500]
+        response_started = [False]
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_started[0] = True
+                status_holder[0] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            self._check_headers(scope)
+            await self.app(scope, self._limited(receive), send_with_id)
+        except AppError as exc:
+            if response_started[0]:
+                raise
+            await send_json(send_with_id, exc.status_code, error_body(exc.code, exc.message, exc.details), exc.headers)
+        except Exception:
+            logger.exception("unhandled error, request id %s, %s %s", request_id, scope["method"], scope["path"])
+            if response_started[0]:
+                raise
+            body = error_body("internal_error", "Internal server error.", {"request_id": request_id})
+            await send_json(send_with_id, 500, body)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
+            self.telemetry.observe_request(scope["method"], template, status_holder[0], time.perf_counter() - started)
+
+    def _check_headers(self, scope: Scope) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        length = headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            raise self._too_large()
+        has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+        if scope["method"] in ("POST", "PUT", "PATCH") and has_body:
+            content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            if content_type not in _BODY_TYPES:
+                raise UnsupportedMediaType(
+                    f"Content-Type {content_type or '(none)'!r} is not accepted.",
+                    details={"accepted": list(_BODY_TYPES)},
+                )
+
+    def _limited(self, receive: Receive) -> Callable[[], Any]:
+        """Counts body bytes as they stream in: a missing or lying Content-Length cannot bypass the cap."""
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise self._too_large()
+            return message
+
+        return limited_receive
+
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(
+            f"The request body is larger than the limit of {self.max_body_bytes} bytes.",
+            details={"max_bytes": self.max_body_bytes},
+        )

@@ -1,0 +1,201 @@
+"""API keys (stored as SHA-256 hashes), role checks, the auth-attempt log and per-client lockout."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from api.database import Database
+from api.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from api.models.auth import ApiKeyCreated, ApiKeyRead, AuthAttemptList, AuthAttemptRead, Role
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "tk_"
+_KEY_COLUMNS = "id, name, role, prefix, source, created_at, created_by, revoked_at, last_used_at"
+
+
+def hash_key(plain: str) -> str:
+    # Keys are 256-bit random strings, so a fast unsalted hash is enough to make a leaked DB useless.
+    return hashlib.sha256(plain.encode("utf-8")).hexdigest()
+
+
+def new_plain_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True, slots=True)
+class LockoutPolicy:
+    max_failures: int = 10
+    window_s: float = 60.0
+    lockout_s: float = 300.0
+
+
+class FailureTracker:
+    """Counts failed attempts per client address and locks a client out after too many."""
+
+    def __init__(self, policy: LockoutPolicy, clock: Callable[[], float] = time.monotonic) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._locked_until: dict[str, float] = {}
+
+    def retry_after(self, client: str) -> float:
+        """Seconds the client must still wait, 0 when it is not locked out."""
+        until = self._locked_until.get(client)
+        if until is None:
+            return 0.0
+        remaining = until - self._clock()
+        if remaining <= 0:
+            del self._locked_until[client]
+            return 0.0
+        return remaining
+
+    def record_failure(self, client: str) -> None:
+        now = self._clock()
+        failures = self._failures[client]
+        failures.append(now)
+        while failures and failures[0] < now - self._policy.window_s:
+            failures.popleft()
+        if len(failures) >= self._policy.max_failures:
+            self._locked_until[client] = now + self._policy.lockout_s
+            failures.clear()
+            logger.warning("auth: client %s locked out for %.0f s after repeated failures", client, self._policy.lockout_s)
+
+
+class AuthManager:
+    """Owns the api_keys table; keeps an in-memory index by hash so a request costs no SQL read."""
+
+    def __init__(self, db: Database, policy: LockoutPolicy | None = None) -> None:
+        self._db = db
+        self._by_hash: dict[str, ApiKeyRead] = {}
+        self._failures = FailureTracker(policy or LockoutPolicy())
+        self._pending_attempts: list[tuple[float, int | None, str, str, str, str]] = []
+
+    async def load(self) -> None:
+        rows = await self._db.fetch_all(f"SELECT {_KEY_COLUMNS}, key_hash FROM api_keys")
+        self._by_hash = {row["key_hash"]: _key_from_row(row) for row in rows}
+
+    async def bootstrap(self, config_keys: list[str]) -> str | None:
+        """Register --api-keys as admin keys; with none anywhere, create one admin key and return it."""
+        await self.load()
+        for index, plain in enumerate(config_keys, start=1):
+            if hash_key(plain) not in self._by_hash:
+                await self._insert(plain, name=f"config-{index}", role=Role.admin, source="config", created_by=None)
+        if config_keys or any(key.active for key in self._by_hash.values()):
+            return None
+        plain = new_plain_key()
+        await self._insert(plain, name="bootstrap-admin", role=Role.admin, source="bootstrap", created_by=None)
+        return plain
+
+    def authenticate(self, plain: str | None, *, client: str, method: str, path: str) -> ApiKeyRead:
+        """The active key for `plain`, or Unauthorized / TooManyRequests; every call is recorded."""
+        retry_after = self._failures.retry_after(client)
+        if retry_after > 0:
+            self._record(None, client, method, path, "locked_out")
+            raise TooManyRequests(
+                "Too many failed authentication attempts from this address; try again later.",
+                code="auth_locked_out",
+                details={"retry_after_s": int(retry_after) + 1},
+                headers={"Retry-After": str(int(retry_after) + 1)},
+            )
+        key = self._by_hash.get(hash_key(plain)) if plain else None
+        outcome = "missing_key" if not plain else "unknown_key" if key is None else "revoked_key" if not key.active else "ok"
+        self._record(key.id if key else None, client, method, path, outcome)
+        if outcome == "ok" and key is not None:
+            return key
+        self._failures.record_failure(client)
+        message = {
+            "missing_key": "An API key is required: send X-API-Key or Authorization: Bearer.",
+            "unknown_key": "The API key is not valid.",
+            "revoked_key": "The API key has been revoked.",
+        }[outcome]
+        raise Unauthorized(message, code=outcome, headers={"WWW-Authenticate": "Bearer"})
+
+    def authorize(self, key: ApiKeyRead, needed: Role, *, client: str, method: str, path: str) -> None:
+        if not key.role.allows(needed):
+            self._record(key.id, client, method, path, "forbidden")
+            raise Forbidden(
+                f"This needs the {needed.value} role; the key has {key.role.value}.",
+                details={"required_role": needed.value, "key_role": key.role.value},
+            )
+
+    async def create_key(self, *, name: str, role: Role, created_by: int | None) -> ApiKeyCreated:
+        plain = new_plain_key()
+        key = await self._insert(plain, name=name, role=role, source="api", created_by=created_by)
+        return ApiKeyCreated(**key.model_dump(), key=plain)
+
+    async def revoke_key(self, key_id: int) -> ApiKeyRead:
+        key = self.get_key(key_id)
+        if not key.active:
+            raise Conflict("The key is already revoked.", code="already_revoked", details={"id": key_id})
+        changed = await self._db.execute_rowcount(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), key_id)
+        )
+        if not changed:
+            raise Conflict("The key is already revoked.", code="already_revoked", details={"id": key_id})
+        await self.load()
+        return self.get_key(key_id)
+
+    def get_key(self, key_id: int) -> ApiKeyRead:
+        for key in self._by_hash.values():
+            if key.id == key_id:
+                return key
+        raise NotFound(f"API key {key_id} does not exist.", details={"id": key_id})
+
+    def list_keys(self, *, limit: int, offset: int) -> tuple[list[ApiKeyRead], int]:
+        keys = sorted(self._by_hash.values(), key=lambda k: k.id)
+        return keys[offset : offset + limit], len(keys)
+
+    async def list_attempts(self, *, limit: int, offset: int, outcome: str | None = None) -> AuthAttemptList:
+        await self.flush_attempts()
+        where, params = ("WHERE outcome = ?", [outcome]) if outcome else ("", [])
+        total = await self._db.fetch_value(f"SELECT COUNT(*) FROM auth_attempts {where}", params)
+        rows = await self._db.fetch_all(
+            f"SELECT * FROM auth_attempts {where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset]
+        )
+        return AuthAttemptList(items=[AuthAttemptRead(**dict(row)) for row in rows], total=int(total))
+
+    async def flush_attempts(self) -> None:
+        """Write buffered attempts in one batch: a row per request would cost a commit per request."""
+        if not self._pending_attempts:
+            return
+        batch, self._pending_attempts = self._pending_attempts, []
+        await self._db.executemany(
+            "INSERT INTO auth_attempts (ts, key_id, client, method, path, outcome) VALUES (?, ?, ?, ?, ?, ?)", batch
+        )
+        last_used: dict[int, float] = {}
+        for ts, key_id, *_rest in batch:
+            if key_id is not None:
+                last_used[key_id] = ts
+        await self._db.executemany(
+            "UPDATE api_keys SET last_used_at = ? WHERE id = ?", [(ts, key_id) for key_id, ts in last_used.items()]
+        )
+        if last_used:
+            await self.load()
+
+    async def prune_attempts(self, older_than_s: float) -> None:
+        await self._db.execute("DELETE FROM auth_attempts WHERE ts < ?", (time.time() - older_than_s,))
+
+    def _record(self, key_id: int | None, client: str, method: str, path: str, outcome: str) -> None:
+        self._pending_attempts.append((time.time(), key_id, client, method, path, outcome))
+        level = logging.DEBUG if outcome == "ok" else logging.WARNING
+        logger.log(level, "auth %s: key=%s client=%s %s %s", outcome, key_id or "unknown", client, method, path)
+
+    async def _insert(self, plain: str, *, name: str, role: Role, source: str, created_by: int | None) -> ApiKeyRead:
+        key_id = await self._db.execute(
+            "INSERT INTO api_keys (name, role, key_hash, prefix, source, created_at, created_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (name, role.value, hash_key(plain), plain[:8], source, time.time(), created_by),
+        )
+        await self.load()
+        return self.get_key(key_id)
+
+
+def _key_from_row(row: object) -> ApiKeyRead:
+    return ApiKeyRead(**{name: row[name] for name in _KEY_COLUMNS.split(", ")})  # type: ignore[index]

@@ -1,0 +1,97 @@
+"""Prometheus metrics of one app instance (own registry: several apps may live in one test process)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from api.models.system import SystemSample
+
+logger = logging.getLogger(__name__)
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class _PullCollector(Collector):
+    """Gauges read at scrape time from callables, so nothing has to push values."""
+
+    def __init__(self, produce: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
+        self._produce = produce
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            yield from self._produce()
+        except Exception:
+            logger.debug("metrics collector failed", exc_info=True)
+
+
+class Telemetry:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.http_requests = Counter(
+            "http_requests_total", "HTTP requests by route and status.", ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_latency = Histogram(
+            "http_request_duration_seconds", "HTTP request latency by route.", ["method", "route"],
+            buckets=_LATENCY_BUCKETS, registry=self.registry,
+        )
+        self.loop_lag = Gauge(
+            "event_loop_lag_seconds", "Delay of a periodic timer on the server's event loop (last).",
+            registry=self.registry,
+        )
+        self.loop_lag_max = Gauge(
+            "event_loop_lag_max_seconds", "Largest event-loop delay seen since start.", registry=self.registry
+        )
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_latency.labels(method, route).observe(seconds)
+
+    def add_pull(self, produce: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
+        self.registry.register(_PullCollector(produce))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def watch_loop_lag(self, interval_s: float = 0.1) -> None:
+        """Runs forever: how late a sleep wakes up is how long the loop was blocked."""
+        worst = 0.0
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(interval_s)
+            lag = max(0.0, time.perf_counter() - started - interval_s)
+            worst = max(worst, lag)
+            self.loop_lag.set(lag)
+            self.loop_lag_max.set(worst)
+
+
+def system_gauges(sample: SystemSample) -> Iterator[GaugeMetricFamily]:
+    simple: dict[str, tuple[str, Any]] = {
+        "system_cpu_percent": ("CPU use, all cores.", sample.cpu_percent),
+        "system_ram_used_megabytes": ("RAM in use.", sample.ram_used_mb),
+        "system_ram_total_megabytes": ("RAM installed.", sample.ram_total_mb),
+        "system_swap_used_megabytes": ("Swap in use.", sample.swap_used_mb),
+        "system_disk_used_gigabytes": ("Disk used where the data dir is.", sample.disk_used_gb),
+        "system_disk_total_gigabytes": ("Disk size where the data dir is.", sample.disk_total_gb),
+        "system_load1": ("1-minute load average.", sample.load_avg[0]),
+        "process_resident_memory_megabytes_server": ("RSS of the server process.", sample.process_rss_mb),
+    }
+    for name, (doc, value) in simple.items():
+        yield GaugeMetricFamily(name, doc, value=value)
+    util = GaugeMetricFamily("gpu_utilization_percent", "GPU utilization.", labels=["gpu", "name"])
+    mem = GaugeMetricFamily("gpu_memory_used_megabytes", "GPU memory in use.", labels=["gpu", "name"])
+    for gpu in sample.gpus:
+        if gpu.utilization_percent is not None:
+            util.add_metric([str(gpu.index), gpu.name], gpu.utilization_percent)
+        if gpu.memory_used_mb is not None:
+            mem.add_metric([str(gpu.index), gpu.name], gpu.memory_used_mb)
+    yield util
+    yield mem
