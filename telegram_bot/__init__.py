@@ -1,0 +1,1 @@
+"""Telegram bot: an HTTP client of the API server (never imports api/)."""

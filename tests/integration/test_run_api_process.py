@@ -1,0 +1,40 @@
+"""run_api.py as a user runs it: first-start key, flags over env, restart keeps data."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.helpers import ServerProcess
+
+KEY_PATTERN = re.compile(r"tk_[A-Za-z0-9_-]{20,}")
+
+
+def test_first_start_prints_an_admin_key_once_and_stores_only_its_hash(tmp_path) -> None:
+    server = ServerProcess(tmp_path / "data", env={"API_KEYS": ""})
+    try:
+        server.start()
+        keys = KEY_PATTERN.findall(server.output())
+        assert keys, server.output()
+        plain = keys[0]
+        me = httpx.get(server.url + "/api/v1/auth/me", headers={"X-API-Key": plain})
+        assert me.status_code == 200 and me.json()["key"]["source"] == "bootstrap"
+        server.stop()
+        assert plain.encode() not in (tmp_path / "data" / "server.db").read_bytes()
+
+        log_before = server.output()
+        server.start()
+        assert KEY_PATTERN.findall(server.output()[len(log_before):]) == []  # not printed again
+        assert httpx.get(server.url + "/api/v1/auth/me", headers={"X-API-Key": plain}).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_port_flag_wins_over_env(tmp_path) -> None:
+    server = ServerProcess(tmp_path / "data", "--api-keys", "tk_flag-key-123", env={"PORT": "1", "API_KEYS": "tk_env"})
+    try:
+        server.start()  # listens on server.port (the flag), not on 1
+        assert httpx.get(server.url + "/api/v1/auth/me", headers={"X-API-Key": "tk_flag-key-123"}).status_code == 200
+    finally:
+        server.stop()

@@ -1,0 +1,69 @@
+"""Migrations: a fresh file gets every version; an older file is upgraded in place, data kept."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from api.database import Database, load_migrations
+
+
+async def test_fresh_database_is_at_latest_version_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "server.db")
+    try:
+        assert await db.schema_version() == len(load_migrations())
+        assert await db.fetch_value("PRAGMA journal_mode") == "wal"
+        assert await db.fetch_value("PRAGMA foreign_keys") == 1
+        assert await db.fetch_value("PRAGMA busy_timeout") == 5000
+        assert await db.integrity_ok()
+    finally:
+        await db.close()
+
+
+async def test_older_file_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "server.db"
+    all_migrations = load_migrations()
+    old = await Database.open(path, migrations=all_migrations[:1])
+    await old.execute(
+        "INSERT INTO api_keys (name, role, key_hash, prefix, created_at) VALUES ('old', 'admin', 'h', 'tk_', 1.0)"
+    )
+    assert await old.schema_version() == 1
+    await old.close()
+
+    new = await Database.open(path)
+    try:
+        assert await new.schema_version() == len(all_migrations)
+        assert await new.fetch_value("SELECT name FROM api_keys") == "old"
+    finally:
+        await new.close()
+
+
+async def test_a_failing_migration_leaves_the_file_at_the_previous_version(tmp_path: Path) -> None:
+    path = tmp_path / "server.db"
+    migrations = [(1, "CREATE TABLE a (x INTEGER);"), (2, "CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);")]
+    try:
+        await Database.open(path, migrations=migrations)
+    except sqlite3.OperationalError:
+        pass
+    else:
+        raise AssertionError("the broken migration should have failed")
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "a" in tables and "b" not in tables
+
+
+async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "server.db")
+    try:
+        try:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO api_keys (name, role, key_hash, prefix, created_at) VALUES ('x','admin','h','p',1)"
+                )
+                raise ValueError("boom")
+        except ValueError:
+            pass
+        assert await db.fetch_value("SELECT COUNT(*) FROM api_keys") == 0
+    finally:
+        await db.close()
