@@ -15,13 +15,19 @@ from api import __version__
 from api.config import Settings
 from api.database import Database
 from api.middleware import RequestGuard
-from api.routes import auth, datasets, errors, events, health, system
+from api.routes import auth, datasets, errors, events, health, models, sessions, system
 from api.services.auth_manager import AuthManager, LockoutPolicy
 from api.services.container import Services
 from api.services.dataset_registry import DatasetRegistry
 from api.services.events import EventBus
+from api.services.log_store import LogStore
+from api.services.metrics_store import MetricsStore
+from api.services.model_registry import ModelRegistry
+from api.services.session_store import SessionStore
 from api.services.system_monitor import GpuProbe, SystemMonitor
 from api.services.telemetry import Telemetry, system_gauges
+from api.services.training_session_manager import SessionManager
+from api.trainers.offline import prepare_config_dir
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install_error_handlers(app)
-    for module in (health, auth, system, datasets, events):
+    for module in (health, auth, system, datasets, models, sessions, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry)
     return app
@@ -109,11 +115,23 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     )
     await monitor.start()
     telemetry.add_pull(lambda: system_gauges(monitor.latest))
-    return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager,
-                    monitor=monitor, datasets=datasets_registry)
+    config_dir = settings.data_dir / "ultralytics"
+    await asyncio.to_thread(prepare_config_dir, config_dir)
+    metrics, logs = MetricsStore(db), LogStore(db)
+    model_registry = ModelRegistry(db, settings.data_dir / "models")
+    sessions = SessionManager(
+        store=SessionStore(db), metrics=metrics, logs=logs, bus=bus, datasets=datasets_registry,
+        models=model_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
+        max_concurrent=settings.max_concurrent_sessions, stop_grace_s=settings.stop_grace_s,
+        auto_resume=settings.auto_resume, gpu_count=lambda: len(monitor.latest.gpus),
+    )
+    await sessions.start()
+    return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager, monitor=monitor,
+                    datasets=datasets_registry, models=model_registry, metrics=metrics, logs=logs, sessions=sessions)
 
 
 async def _stop_services(services: Services) -> None:
+    await services.sessions.shutdown()
     await services.monitor.stop()
     await services.auth.flush_attempts()
     await services.db.close()

@@ -10,8 +10,12 @@ from api.database import Database
 from api.services.auth_manager import AuthManager
 from api.services.dataset_registry import DatasetRegistry
 from api.services.events import EventBus
+from api.services.log_store import LogStore
+from api.services.metrics_store import MetricsStore
+from api.services.model_registry import ModelRegistry
 from api.services.system_monitor import SystemMonitor
 from api.services.telemetry import Telemetry
+from api.services.training_session_manager import SessionManager
 
 
 @dataclass
@@ -23,4 +27,8 @@ class Services:
     auth: AuthManager
     monitor: SystemMonitor
     datasets: DatasetRegistry
+    models: ModelRegistry
+    metrics: MetricsStore
+    logs: LogStore
+    sessions: SessionManager
     started_at: float = field(default_factory=time.time)

@@ -1,0 +1,167 @@
+"""Training sessions, the queue, metrics, logs (with SSE follow) and charts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response, StreamingResponse
+
+from api.models.auth import Role
+from api.models.sessions import (
+    LatestMetrics,
+    LogLevel,
+    LogList,
+    MetricList,
+    QueueRead,
+    SessionCreate,
+    SessionList,
+    SessionRead,
+    SessionStatus,
+    SessionUpdate,
+)
+from api.routes.deps import CurrentKey, OnBehalfOf, Page, ServicesDep, require_role
+from api.routes.responses import errors
+from api.services.charts import render_training_chart
+
+viewer = APIRouter(tags=["sessions"], dependencies=[require_role(Role.viewer)], responses=errors())
+operator = APIRouter(tags=["sessions"], dependencies=[require_role(Role.operator)], responses=errors())
+admin = APIRouter(tags=["sessions"], dependencies=[require_role(Role.admin)], responses=errors())
+
+
+async def session_or_404(session_id: int, services: ServicesDep) -> SessionRead:
+    return await services.sessions.get(session_id)
+
+
+SessionDep = Annotated[SessionRead, Depends(session_or_404)]
+
+
+@operator.post("/sessions", response_model=SessionRead, status_code=201, responses=errors(415))
+async def create_session(body: SessionCreate, key: CurrentKey, behalf: OnBehalfOf, services: ServicesDep) -> SessionRead:
+    """Queue a training session; it starts when a slot (and a GPU, if asked for) is free."""
+    return await services.sessions.create(body, created_by=key.id, on_behalf_of=behalf)
+
+
+@viewer.get("/sessions", response_model=SessionList)
+async def list_sessions(
+    services: ServicesDep, page: Page,
+    status: Annotated[list[SessionStatus] | None, Query(description="Repeat to match several.")] = None,
+) -> SessionList:
+    """Sessions, newest first."""
+    items, total = await services.sessions.list(statuses=status, limit=page.limit, offset=page.offset)
+    return SessionList(items=items, total=total)
+
+
+@viewer.get("/sessions/{session_id}", response_model=SessionRead, responses=errors(404))
+async def get_session(session: SessionDep) -> SessionRead:
+    """Status, progress (epoch, batch, elapsed, ETA), latest and best metrics, device, error."""
+    return session
+
+
+@operator.post("/sessions/{session_id}/stop", response_model=SessionRead, responses=errors(404, 409))
+async def stop_session(session: SessionDep, services: ServicesDep) -> SessionRead:
+    """Queued: cancel. Running: stop after the current batch with a checkpoint (killed after the grace period)."""
+    return await services.sessions.stop(session.id)
+
+
+@operator.post("/sessions/{session_id}/resume", response_model=SessionRead, responses=errors(404, 409))
+async def resume_session(session: SessionDep, services: ServicesDep) -> SessionRead:
+    """Queue a stopped or interrupted session again; it continues from its last checkpoint."""
+    return await services.sessions.resume(session.id)
+
+
+@operator.patch("/sessions/{session_id}", response_model=SessionRead, responses=errors(404, 415))
+async def update_session(session: SessionDep, body: SessionUpdate, services: ServicesDep) -> SessionRead:
+    """Change the priority (higher starts first)."""
+    return await services.sessions.set_priority(session.id, body.priority)
+
+
+@admin.delete("/sessions/{session_id}", status_code=204, responses=errors(404, 409))
+async def delete_session(session: SessionDep, services: ServicesDep) -> Response:
+    """Delete a session that is not running, with its metrics, logs and run directory (its model stays)."""
+    await services.sessions.delete(session.id)
+    return Response(status_code=204)
+
+
+@viewer.get("/queue", response_model=QueueRead)
+async def get_queue(services: ServicesDep) -> QueueRead:
+    """Running sessions and the queued ones in the order they will start."""
+    return await services.sessions.queue()
+
+
+@viewer.get("/sessions/{session_id}/metrics", response_model=MetricList, responses=errors(404))
+async def get_session_metrics(
+    session: SessionDep, services: ServicesDep, page: Page,
+    key: Annotated[str | None, Query(max_length=200, description="One key, e.g. metrics/mAP50(B) or "
+                                     "batch/train/box_loss. Default: all per-epoch keys.")] = None,
+    epoch_from: Annotated[int | None, Query(ge=0)] = None,
+    epoch_to: Annotated[int | None, Query(ge=0)] = None,
+) -> MetricList:
+    """Metric history ordered by key and step (per-epoch keys: step = epoch; batch/ keys: global batch)."""
+    items, total = await services.metrics.history(session_id=session.id, key=key, epoch_from=epoch_from,
+                                                  epoch_to=epoch_to, limit=page.limit, offset=page.offset)
+    return MetricList(items=items, total=total)
+
+
+@viewer.get("/sessions/{session_id}/metrics/latest", response_model=LatestMetrics, responses=errors(404))
+async def get_latest_metrics(session: SessionDep) -> LatestMetrics:
+    """The metrics of the last finished epoch."""
+    return LatestMetrics(session_id=session.id, epoch=session.progress.epoch, metrics=session.latest_metrics)
+
+
+@viewer.get(
+    "/sessions/{session_id}/logs",
+    response_model=LogList,
+    responses={**errors(404), 200: {"content": {"application/json": {}, "text/event-stream": {}},
+                                    "description": "Log lines, or an SSE stream with follow=true."}},
+)
+async def get_session_logs(
+    session: SessionDep, services: ServicesDep, page: Page,
+    level: Annotated[LogLevel | None, Query(description="This level and above.")] = None,
+    since: Annotated[float | None, Query(ge=0, description="Unix time.")] = None,
+    follow: Annotated[bool, Query(description="Stream new lines as server-sent events until the run ends.")] = False,
+) -> LogList | StreamingResponse:
+    """Log lines of the run (Ultralytics output, warnings, tracebacks), oldest first."""
+    if follow:
+        stream = _follow_logs(services, session.id, level, since)
+        return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
+    items, total = await services.logs.query(session_id=session.id, level=level, since=since, limit=page.limit,
+                                             offset=page.offset)
+    return LogList(items=items, total=total)
+
+
+async def _follow_logs(services: ServicesDep, session_id: int, level: str | None,
+                       since: float | None) -> AsyncIterator[str]:
+    last_id = 0
+    while True:
+        items, _ = await services.logs.query(session_id=session_id, level=level, since=since, after_id=last_id,
+                                             limit=500)
+        for line in items:
+            last_id = line.id
+            yield f"id: {line.id}\nevent: log\ndata: {line.model_dump_json()}\n\n"
+        if not items:
+            session = await services.sessions.get(session_id)
+            if session.status not in (SessionStatus.running, SessionStatus.queued):
+                yield f"event: end\ndata: {json.dumps({'status': session.status.value})}\n\n"
+                return
+            yield ": keep-alive\n\n"
+            await asyncio.sleep(0.5)
+
+
+@viewer.get("/sessions/{session_id}/chart.png", response_class=Response, responses={
+    **errors(404), 200: {"content": {"image/png": {}}, "description": "Losses and validation metrics per epoch."}})
+async def get_session_chart(session: SessionDep, services: ServicesDep) -> Response:
+    """A PNG chart of losses and validation metrics per epoch."""
+    await services.sessions.flush()
+    series = await services.metrics.epoch_series(session.id)
+    title = f"#{session.id} {session.name} ({session.status.value}, {session.progress.epoch}/{session.progress.epochs})"
+    png = await asyncio.to_thread(render_training_chart, series, title)
+    return Response(png, media_type="image/png")
+
+
+router = APIRouter()
+for sub in (viewer, operator, admin):
+    router.include_router(sub)
