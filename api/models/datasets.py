@@ -28,6 +28,7 @@ class DatasetRead(BaseModel):
     sha256: str | None = None
     created_at: float
     created_by: int | None = None
+    original_filename: str | None = Field(None, description="The uploaded file's name (metadata only).")
 
 
 class DatasetList(BaseModel):

@@ -7,14 +7,19 @@ import json
 import logging
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 from PIL import Image
 
 from api.database import Database
-from api.errors import NotFound
+from api.errors import Conflict, Forbidden, NotFound
+from api.models.auth import ApiKeyRead, Role
 from api.models.datasets import DatasetInfo, DatasetRead, Task
 from api.services import shapes
+from api.services.archive_safety import check_zip_magic, safe_extract
+from api.services.dataset_validation import validate_and_normalise
+from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
 
 logger = logging.getLogger(__name__)
 
@@ -115,23 +120,65 @@ class DatasetRegistry:
         )
         return [_dataset_from_row(row) for row in rows], int(total)
 
+    async def upload(
+        self, source: AsyncReadable, *, filename: str | None, name: str | None, task: Task | None,
+        created_by: int | None, max_bytes: int,
+    ) -> DatasetRead:
+        """Stage, check, extract, validate and normalise in a staging dir; rename into place only at the end."""
+        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".zip")
+        work = self.root / f".staging-{uuid.uuid4().hex}"
+        try:
+            check_zip_magic(staged.path)
+            existing = await self._db.fetch_value("SELECT id FROM datasets WHERE sha256 = ?", (staged.sha256,))
+            if existing is not None:
+                raise Conflict("This archive was uploaded before.", code="duplicate_dataset",
+                               details={"existing_id": existing})
+            found_task, classes, info = await asyncio.to_thread(_unpack, staged.path, work, task)
+            display = (name or Path(filename or "dataset").stem or "dataset")[:100]
+            return await self._register(work / "final", name=display, task=found_task, classes=classes, info=info,
+                                        source="upload", sha256=staged.sha256, created_by=created_by,
+                                        original_filename=(filename or "")[:255] or None)
+        except OSError as exc:
+            raise disk_full_error(exc) or exc from None
+        finally:
+            staged.path.unlink(missing_ok=True)
+            await asyncio.to_thread(shutil.rmtree, work, True)
+
+    async def delete(self, dataset_id: int, *, key: ApiKeyRead, in_use: int) -> None:
+        dataset = await self.get(dataset_id)
+        if key.role != Role.admin and dataset.created_by != key.id:
+            raise Forbidden("Operators delete only datasets their key uploaded.", code="not_owner")
+        if in_use:
+            raise Conflict(f"Dataset {dataset_id} is used by {in_use} queued or running session(s).",
+                           code="dataset_in_use", details={"sessions": in_use})
+        await self._db.execute("DELETE FROM datasets WHERE id = ?", (dataset_id,))
+        await asyncio.to_thread(shutil.rmtree, self.path_of(dataset), True)
+
+    async def _register(self, folder: Path, *, name: str, task: Task, classes: list[str], info: DatasetInfo,
+                        source: str, sha256: str | None, created_by: int | None,
+                        original_filename: str | None) -> DatasetRead:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO datasets (name, task, source, path, classes, info, sha256, created_at, created_by,"
+                " original_filename) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
+                (name, task, source, json.dumps(classes), info.model_dump_json(), sha256, time.time(), created_by,
+                 original_filename),
+            )
+            dataset_id = int(cursor.lastrowid or 0)
+            final = self.root / str(dataset_id)
+            shutil.rmtree(final, ignore_errors=True)
+            folder.rename(final)
+            await conn.execute("UPDATE datasets SET path = ? WHERE id = ?", (str(dataset_id), dataset_id))
+        return await self.get(dataset_id)
+
     async def _build_builtin(self, name: str, task: Task, train_images: int) -> None:
         started = time.perf_counter()
         staging = self.root / f".staging-{name}"
         shutil.rmtree(staging, ignore_errors=True)
         classes, info = await asyncio.to_thread(_generate, staging, task, train_images)
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO datasets (name, task, source, path, classes, info, created_at)"
-                " VALUES (?, ?, 'builtin', '', ?, ?, ?)",
-                (name, task, json.dumps(classes), info.model_dump_json(), time.time()),
-            )
-            dataset_id = cursor.lastrowid
-            final = self.root / str(dataset_id)
-            shutil.rmtree(final, ignore_errors=True)
-            staging.rename(final)
-            await conn.execute("UPDATE datasets SET path = ? WHERE id = ?", (str(dataset_id), dataset_id))
-        logger.info("built-in dataset %r generated as id %s in %.1f s", name, dataset_id, time.perf_counter() - started)
+        dataset = await self._register(staging, name=name, task=task, classes=classes, info=info, source="builtin",
+                                       sha256=None, created_by=None, original_filename=None)
+        logger.info("built-in dataset %r generated as id %s in %.1f s", name, dataset.id, time.perf_counter() - started)
 
 
 def _generate(root: Path, task: Task, train_images: int) -> tuple[list[str], DatasetInfo]:
@@ -142,6 +189,17 @@ def _generate(root: Path, task: Task, train_images: int) -> tuple[list[str], Dat
     per_class = max(2, train_images // len(shapes.SHAPE_CLASSES))
     shapes.generate_classification(root, train=per_class, val=max(2, per_class // 4))
     return scan_classification(root)
+
+
+def _unpack(archive: Path, work: Path, task: Task | None) -> tuple[Task, list[str], DatasetInfo]:
+    extracted, final = work / "extracted", work / "final"
+    extracted.mkdir(parents=True)
+    safe_extract(archive, extracted)
+    found, classes = validate_and_normalise(extracted, final, task)
+    if found == "detect":
+        return found, classes, scan_detection(final, classes)
+    _, info = scan_classification(final)
+    return found, classes, info
 
 
 def _dataset_from_row(row: object) -> DatasetRead:

@@ -1,0 +1,57 @@
+"""Uploads streamed to a staging file with their sha256: never read whole into memory."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from api.errors import PayloadTooLarge, ServiceUnavailable, ValidationFailed
+
+_CHUNK = 1 << 20
+
+
+class AsyncReadable(Protocol):
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StagedFile:
+    path: Path
+    sha256: str
+    size: int
+
+
+def disk_full_error(exc: OSError) -> ServiceUnavailable | None:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return ServiceUnavailable("The server's disk is full; nothing was stored.", code="disk_full")
+    return None
+
+
+async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: int, suffix: str) -> StagedFile:
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    path = staging_dir / f"{uuid.uuid4().hex}{suffix}"
+    digest, size = hashlib.sha256(), 0
+    try:
+        with path.open("wb") as sink:
+            while chunk := await source.read(_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.", details={"max_bytes": max_bytes})
+                digest.update(chunk)
+                await asyncio.to_thread(sink.write, chunk)
+    except OSError as exc:
+        path.unlink(missing_ok=True)
+        raise disk_full_error(exc) or exc from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if size == 0:
+        path.unlink(missing_ok=True)
+        raise ValidationFailed("The uploaded file is empty.", code="empty_file",
+                               details={"fields": [{"field": "body.file", "message": "empty", "type": "value_error"}]})
+    return StagedFile(path=path, sha256=digest.hexdigest(), size=size)
