@@ -27,7 +27,7 @@ from api.services.session_store import SessionStore
 from api.services.system_monitor import GpuProbe, SystemMonitor
 from api.services.telemetry import Telemetry, system_gauges
 from api.services.training_session_manager import SessionManager
-from api.trainers.offline import prepare_config_dir
+from api.trainers.offline import apply_offline_environment
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,8 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     await monitor.start()
     telemetry.add_pull(lambda: system_gauges(monitor.latest))
     config_dir = settings.data_dir / "ultralytics"
-    await asyncio.to_thread(prepare_config_dir, config_dir)
+    # Before anything imports Ultralytics in this process (model scans, recognition): offline, our settings dir.
+    await asyncio.to_thread(apply_offline_environment, config_dir)
     metrics, logs = MetricsStore(db), LogStore(db)
     model_registry = ModelRegistry(db, settings.data_dir / "models")
     sessions = SessionManager(

@@ -36,3 +36,24 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def live_server(settings: Settings) -> Iterator[LiveServer]:
     with LiveServer(settings) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real Ultralytics checkpoint, trained once per test run (1 epoch, 64 px) in a child process."""
+    import asyncio
+
+    from tests.helpers import LiveServer
+    from tests.training_helpers import create_session, wait_status
+
+    data_dir = tmp_path_factory.mktemp("weights") / "data"
+
+    async def train() -> Path:
+        with LiveServer(make_settings(data_dir)) as server:
+            async with server.client() as http:
+                session = await create_session(http)
+                done = await wait_status(http, session["id"], "completed", "failed")
+                assert done["status"] == "completed", done["error_tail"]
+                return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
+
+    return asyncio.run(train())

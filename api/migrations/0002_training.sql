@@ -20,8 +20,8 @@ CREATE TABLE sessions (
     name           TEXT    NOT NULL,
     task           TEXT    NOT NULL CHECK (task IN ('detect', 'classify')),
     model          TEXT    NOT NULL,
-    base_model_id  INTEGER REFERENCES models(id),
-    dataset_id     INTEGER NOT NULL REFERENCES datasets(id),
+    base_model_id  INTEGER REFERENCES models(id) ON DELETE SET NULL,
+    dataset_id     INTEGER REFERENCES datasets(id) ON DELETE SET NULL,  -- history outlives the dataset
     config         TEXT    NOT NULL,
     priority       INTEGER NOT NULL DEFAULT 0,
     status         TEXT    NOT NULL CHECK (status IN
@@ -43,7 +43,7 @@ CREATE TABLE sessions (
     attempts       INTEGER NOT NULL DEFAULT 0,
     error          TEXT,
     error_tail     TEXT,
-    result_model_id INTEGER REFERENCES models(id),
+    result_model_id INTEGER REFERENCES models(id) ON DELETE SET NULL,
     created_by     INTEGER REFERENCES api_keys(id),
     on_behalf_of   TEXT
 );

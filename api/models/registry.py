@@ -20,6 +20,7 @@ class ModelRead(BaseModel):
     sha256: str
     created_at: float
     created_by: int | None
+    original_filename: str | None = None
 
 
 class ModelList(BaseModel):

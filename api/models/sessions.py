@@ -88,7 +88,7 @@ class SessionRead(BaseModel):
     task: Task
     model: str
     base_model_id: int | None
-    dataset_id: int
+    dataset_id: int | None = Field(description="None once the dataset was deleted.")
     config: dict[str, Any]
     priority: int
     status: SessionStatus

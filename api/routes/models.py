@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse, Response
 
 from api.models.auth import Role
 from api.models.datasets import Task
 from api.models.registry import ModelList, ModelRead
-from api.routes.deps import Page, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Page, ServicesDep, require_role
 from api.routes.responses import errors
 
 router = APIRouter(tags=["models"], dependencies=[require_role(Role.viewer)], responses=errors())
@@ -42,3 +42,31 @@ async def download_model(model: ModelDep, services: ServicesDep) -> FileResponse
     """The weights file (.pt)."""
     return FileResponse(services.models.path_of(model.id), media_type="application/octet-stream",
                         filename=f"model-{model.id}-{model.architecture}.pt")
+
+
+operator = APIRouter(tags=["models"], dependencies=[require_role(Role.operator)], responses=errors())
+admin = APIRouter(tags=["models"], dependencies=[require_role(Role.admin)], responses=errors())
+
+
+@admin.post("/models", response_model=ModelRead, status_code=201, responses=errors(409, 413, 415, 503))
+async def upload_model(
+    key: CurrentKey,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="Ultralytics .pt weights (detect or classify).")],
+    name: Annotated[str | None, Form(max_length=100)] = None,
+) -> ModelRead:
+    """Upload weights; the pickle is scanned against an allow-list before anything loads it."""
+    return await services.models.upload(file, filename=file.filename, name=name, created_by=key.id,
+                                        max_bytes=services.settings.max_upload_bytes)
+
+
+@operator.delete("/models/{model_id}", status_code=204, responses=errors(404, 409))
+async def delete_model(model: ModelDep, key: CurrentKey, services: ServicesDep) -> Response:
+    """Delete a model (operators: only their own) unless a queued or running session fine-tunes it."""
+    in_use = await services.sessions.store.count_using_model(model.id)
+    await services.models.delete(model.id, key=key, in_use=in_use)
+    return Response(status_code=204)
+
+
+router.include_router(operator)
+router.include_router(admin)

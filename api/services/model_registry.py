@@ -8,13 +8,19 @@ import json
 import shutil
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from api.database import Database
-from api.errors import NotFound
+from api.errors import Conflict, Forbidden, NotFound
+from api.models.auth import ApiKeyRead, Role
 from api.models.registry import ModelRead
+from api.services.model_inspection import inspect_checkpoint
+from api.services.pickle_scan import scan_checkpoint
+from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
 
-_COLUMNS = "id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at, created_by"
+_COLUMNS = ("id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at,"
+            " created_by, original_filename")
 
 
 def file_sha256(path: Path) -> str:
@@ -29,6 +35,7 @@ class ModelRegistry:
     def __init__(self, db: Database, root: Path) -> None:
         self._db = db
         self.root = root
+        self.on_delete: list[Callable[[int], None]] = []  # e.g. the recognition cache evicts the model
 
     def path_of(self, model_id: int) -> Path:
         return self.root / f"{model_id}.pt"
@@ -47,6 +54,39 @@ class ModelRegistry:
         )
         return [_model_from_row(row) for row in rows], int(total)
 
+    async def upload(self, source: AsyncReadable, *, filename: str | None, name: str | None,
+                     created_by: int | None, max_bytes: int) -> ModelRead:
+        """Scan the pickle before anything loads it, then inspect; only then is the file kept."""
+        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".pt")
+        try:
+            existing = await self._db.fetch_value("SELECT id FROM models WHERE sha256 = ?", (staged.sha256,))
+            if existing is not None:
+                raise Conflict("This model file was uploaded before.", code="duplicate_model",
+                               details={"existing_id": existing})
+            await asyncio.to_thread(scan_checkpoint, staged.path)
+            info = await asyncio.to_thread(inspect_checkpoint, staged.path)
+            display = (name or Path(filename or "model").stem or "model")[:100]
+            return await self._insert(staged.path, name=display, task=info.task, architecture=info.architecture,
+                                      classes=info.classes, metrics=info.metrics, source="upload", session_id=None,
+                                      sha256=staged.sha256, created_by=created_by,
+                                      original_filename=(filename or "")[:255] or None)
+        except OSError as exc:
+            raise disk_full_error(exc) or exc from None
+        finally:
+            staged.path.unlink(missing_ok=True)
+
+    async def delete(self, model_id: int, *, key: ApiKeyRead, in_use: int) -> None:
+        model = await self.get(model_id)
+        if key.role != Role.admin and model.created_by != key.id:
+            raise Forbidden("Operators delete only models their key created.", code="not_owner")
+        if in_use:
+            raise Conflict(f"Model {model_id} is the base of {in_use} queued or running session(s).",
+                           code="model_in_use", details={"sessions": in_use})
+        await self._db.execute("DELETE FROM models WHERE id = ?", (model_id,))
+        self.path_of(model_id).unlink(missing_ok=True)
+        for listener in self.on_delete:
+            listener(model_id)
+
     async def register_trained(
         self,
         *,
@@ -64,15 +104,24 @@ class ModelRegistry:
         staging = self.root / f".staging-session-{session_id}.pt"
         await asyncio.to_thread(shutil.copyfile, weights, staging)
         sha256 = await asyncio.to_thread(file_sha256, staging)
+        return await self._insert(staging, name=name, task=task, architecture=architecture, classes=classes,
+                                  metrics=metrics, source="training", session_id=session_id, sha256=sha256,
+                                  created_by=created_by, original_filename=None)
+
+    async def _insert(self, staged: Path, *, name: str, task: str, architecture: str, classes: list[str],
+                      metrics: dict[str, float], source: str, session_id: int | None, sha256: str,
+                      created_by: int | None, original_filename: str | None) -> ModelRead:
+        """Row and file together: the file is renamed into place inside the row's transaction."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO models (name, task, architecture, classes, metrics, source, session_id, path,"
-                " size_bytes, sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, 'training', ?, '', ?, ?, ?, ?)",
-                (name, task, architecture, json.dumps(classes), json.dumps(metrics), session_id,
-                 staging.stat().st_size, sha256, time.time(), created_by),
+                " size_bytes, sha256, created_at, created_by, original_filename)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?)",
+                (name, task, architecture, json.dumps(classes), json.dumps(metrics), source, session_id,
+                 staged.stat().st_size, sha256, time.time(), created_by, original_filename),
             )
             model_id = int(cursor.lastrowid or 0)
-            staging.replace(self.path_of(model_id))
+            staged.replace(self.path_of(model_id))
             await conn.execute("UPDATE models SET path = ? WHERE id = ?", (self.path_of(model_id).name, model_id))
         return await self.get(model_id)
 

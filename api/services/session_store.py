@@ -118,3 +118,8 @@ class SessionStore:
         return int(await self._db.fetch_value(
             "SELECT COUNT(*) FROM sessions WHERE dataset_id = ? AND status IN ('queued', 'running')", (dataset_id,)
         ))
+
+    async def count_using_model(self, model_id: int) -> int:
+        return int(await self._db.fetch_value(
+            "SELECT COUNT(*) FROM sessions WHERE base_model_id = ? AND status IN ('queued', 'running')", (model_id,)
+        ))

@@ -163,3 +163,21 @@ async def test_two_slots_run_two_sessions_at_once(tmp_path) -> None:
             await wait_status(http, second["id"], "running")
             for session in (first, second):
                 await wait_status(http, session["id"], "completed")
+
+
+async def test_uploaded_dataset_trains_and_an_uploaded_model_fine_tunes(
+    live_server: LiveServer, tmp_path, trained_weights
+) -> None:
+    from tests.archives import detection_folder, zip_folder
+
+    async with live_server.client() as http:
+        dataset = (await http.post("/datasets", files={"file": ("mine.zip", zip_folder(detection_folder(tmp_path / "d")))})).json()
+        model = (await http.post("/models", files={"file": ("base.pt", trained_weights.read_bytes())})).json()
+        on_upload = await create_session(http, dataset=dataset["id"])
+        fine_tune = await create_session(http, model=model["id"])
+        assert fine_tune["base_model_id"] == model["id"]
+        for session in (on_upload, fine_tune):
+            done = await wait_status(http, session["id"], "completed", "failed")
+            assert done["status"] == "completed", done["error_tail"]
+        tuned = (await http.get(f"/models/{done['result_model_id']}")).json()
+    assert tuned["architecture"] == "yolov8n" and tuned["classes"] == model["classes"]
