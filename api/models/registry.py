@@ -26,3 +26,11 @@ class ModelRead(BaseModel):
 class ModelList(BaseModel):
     items: list[ModelRead]
     total: int
+
+
+class ModelExport(BaseModel):
+    model_id: int
+    format: str
+    imgsz: int
+    size_bytes: int
+    download_url: str = Field(examples=["/api/v1/models/1/download?format=onnx"])

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from api.models.auth import Role
 from api.models.datasets import Task
-from api.models.registry import ModelList, ModelRead
+from api.models.registry import ModelExport, ModelList, ModelRead
 from api.routes.deps import CurrentKey, Page, ServicesDep, require_role
 from api.routes.responses import errors
 
@@ -38,10 +38,14 @@ async def get_model(model: ModelDep) -> ModelRead:
 
 @router.get("/models/{model_id}/download", response_class=FileResponse, responses={
     **errors(404), 200: {"content": {"application/octet-stream": {}}, "description": "The .pt weights."}})
-async def download_model(model: ModelDep, services: ServicesDep) -> FileResponse:
-    """The weights file (.pt)."""
-    return FileResponse(services.models.path_of(model.id), media_type="application/octet-stream",
-                        filename=f"model-{model.id}-{model.architecture}.pt")
+async def download_model(
+    model: ModelDep, services: ServicesDep,
+    format: Annotated[Literal["pt", "onnx"], Query(description="pt, or an export made before.")] = "pt",
+) -> FileResponse:
+    """The weights file (.pt), or an export of it (?format=onnx)."""
+    path = services.models.path_of(model.id) if format == "pt" else services.models.exported_path(model.id, format)
+    return FileResponse(path, media_type="application/octet-stream",
+                        filename=f"model-{model.id}-{model.architecture}.{format}")
 
 
 operator = APIRouter(tags=["models"], dependencies=[require_role(Role.operator)], responses=errors())
@@ -66,6 +70,19 @@ async def delete_model(model: ModelDep, key: CurrentKey, services: ServicesDep) 
     in_use = await services.sessions.store.count_using_model(model.id)
     await services.models.delete(model.id, key=key, in_use=in_use)
     return Response(status_code=204)
+
+
+@operator.post("/models/{model_id}/export", response_model=ModelExport, status_code=201, responses=errors(404, 503))
+async def export_model(
+    model: ModelDep, services: ServicesDep,
+    format: Annotated[Literal["onnx"], Query(description="Export format.")] = "onnx",
+    imgsz: Annotated[int, Query(ge=32, le=2048, multiple_of=32)] = 640,
+) -> ModelExport:
+    """Export the model (ONNX), offline, in a separate process; download it with ?format=onnx."""
+    size = await services.models.export(model.id, export_format=format, imgsz=imgsz,
+                                        config_dir=services.settings.data_dir / "ultralytics")
+    return ModelExport(model_id=model.id, format=format, imgsz=imgsz, size_bytes=size,
+                       download_url=f"/api/v1/models/{model.id}/download?format={format}")
 
 
 router.include_router(operator)

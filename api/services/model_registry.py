@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 import json
 import shutil
 import time
@@ -12,12 +14,13 @@ from collections.abc import Callable
 from typing import Any
 
 from api.database import Database
-from api.errors import Conflict, Forbidden, NotFound
+from api.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
 from api.models.auth import ApiKeyRead, Role
 from api.models.registry import ModelRead
 from api.services.model_inspection import inspect_checkpoint
 from api.services.pickle_scan import scan_checkpoint
 from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
+from api.trainers.exporter import MissingDependency, export_model
 
 _COLUMNS = ("id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at,"
             " created_by, original_filename")
@@ -37,8 +40,30 @@ class ModelRegistry:
         self.root = root
         self.on_delete: list[Callable[[int], None]] = []  # e.g. the recognition cache evicts the model
 
-    def path_of(self, model_id: int) -> Path:
-        return self.root / f"{model_id}.pt"
+    def path_of(self, model_id: int, export_format: str = "pt") -> Path:
+        return self.root / f"{model_id}.{export_format}"
+
+    def exported_path(self, model_id: int, export_format: str) -> Path:
+        path = self.path_of(model_id, export_format)
+        if not path.is_file():
+            raise NotFound(f"Model {model_id} has no {export_format} export yet; POST /models/{model_id}/export "
+                           f"?format={export_format} first.", code="export_not_found")
+        return path
+
+    async def export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
+        """Export in a fresh spawned process; returns the file's size."""
+        await self.get(model_id)
+        target = self.path_of(model_id, export_format)
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            try:
+                return await loop.run_in_executor(pool, export_model, str(self.path_of(model_id)), export_format,
+                                                  imgsz, str(config_dir), str(target))
+            except MissingDependency as exc:
+                raise ServiceUnavailable(str(exc), code="export_dependency_missing") from None
+            except Exception as exc:
+                raise ServiceUnavailable(f"The {export_format} export failed: {type(exc).__name__}: {exc}"[:500],
+                                         code="export_failed") from None
 
     async def get(self, model_id: int) -> ModelRead:
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM models WHERE id = ?", (model_id,))
@@ -83,7 +108,8 @@ class ModelRegistry:
             raise Conflict(f"Model {model_id} is the base of {in_use} queued or running session(s).",
                            code="model_in_use", details={"sessions": in_use})
         await self._db.execute("DELETE FROM models WHERE id = ?", (model_id,))
-        self.path_of(model_id).unlink(missing_ok=True)
+        for path in self.root.glob(f"{model_id}.*"):
+            path.unlink(missing_ok=True)
         for listener in self.on_delete:
             listener(model_id)
 

@@ -207,3 +207,20 @@ async def test_dataset_delete_rules(live_server: LiveServer, tmp_path: Path) -> 
         assert (await http.post(f"/sessions/{queued['id']}/stop")).json()["status"] == "cancelled"
         assert (await http.delete(f"/datasets/{own['id']}", headers=as_operator)).status_code == 204
         assert not (live_server.settings.data_dir / "datasets" / str(own["id"])).exists()
+
+
+async def test_onnx_export_offline_and_download(live_server: LiveServer, trained_weights: Path) -> None:
+    import onnx
+
+    async with live_server.client() as http:
+        model = (await http.post("/models", files={"file": ("m.pt", trained_weights.read_bytes())})).json()
+        assert_error(await http.get(f"/models/{model['id']}/download", params={"format": "onnx"}), 404,
+                     "export_not_found")
+        assert (await http.post(f"/models/{model['id']}/export", params={"format": "tflite"})).status_code == 422
+        exported = await http.post(f"/models/{model['id']}/export", params={"format": "onnx", "imgsz": 64}, timeout=120)
+        assert exported.status_code == 201, exported.text
+        assert exported.json()["download_url"] == f"/api/v1/models/{model['id']}/download?format=onnx"
+        download = await http.get(exported.json()["download_url"].removeprefix("/api/v1"))
+    assert download.status_code == 200 and len(download.content) == exported.json()["size_bytes"]
+    graph = onnx.load_from_string(download.content)
+    assert graph.graph.input[0].name == "images"
