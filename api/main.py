@@ -15,7 +15,7 @@ from api import __version__
 from api.config import Settings
 from api.database import Database
 from api.middleware import RequestGuard
-from api.routes import auth, datasets, errors, events, health, models, sessions, system
+from api.routes import auth, datasets, errors, events, health, models, recognitions, sessions, system
 from api.services.auth_manager import AuthManager, LockoutPolicy
 from api.services.container import Services
 from api.services.dataset_registry import DatasetRegistry
@@ -23,6 +23,7 @@ from api.services.events import EventBus
 from api.services.log_store import LogStore
 from api.services.metrics_store import MetricsStore
 from api.services.model_registry import ModelRegistry
+from api.services.recognition import Recognizer
 from api.services.session_store import SessionStore
 from api.services.system_monitor import GpuProbe, SystemMonitor
 from api.services.telemetry import Telemetry, system_gauges
@@ -92,7 +93,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install_error_handlers(app)
-    for module in (health, auth, system, datasets, models, sessions, events):
+    for module in (health, auth, system, datasets, models, sessions, recognitions, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry)
     return app
@@ -127,12 +128,17 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
         auto_resume=settings.auto_resume, gpu_count=lambda: len(monitor.latest.gpus),
     )
     await sessions.start()
+    recognizer = Recognizer(db=db, bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
+                            cache_size=settings.recognition_cache_size,
+                            telemetry_observe=telemetry.observe_recognition)
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager, monitor=monitor,
-                    datasets=datasets_registry, models=model_registry, metrics=metrics, logs=logs, sessions=sessions)
+                    datasets=datasets_registry, models=model_registry, metrics=metrics, logs=logs, sessions=sessions,
+                    recognizer=recognizer)
 
 
 async def _stop_services(services: Services) -> None:
     await services.sessions.shutdown()
+    services.recognizer.close()
     await services.monitor.stop()
     await services.auth.flush_attempts()
     await services.db.close()

@@ -13,6 +13,7 @@ from api.services.events import EventBus
 from api.services.log_store import LogStore
 from api.services.metrics_store import MetricsStore
 from api.services.model_registry import ModelRegistry
+from api.services.recognition import Recognizer
 from api.services.system_monitor import SystemMonitor
 from api.services.telemetry import Telemetry
 from api.services.training_session_manager import SessionManager
@@ -31,4 +32,5 @@ class Services:
     metrics: MetricsStore
     logs: LogStore
     sessions: SessionManager
+    recognizer: Recognizer
     started_at: float = field(default_factory=time.time)

@@ -27,7 +27,7 @@ def _ordered_images(root: Path, task: Task) -> list[Path]:
     return [image for split in splits for image in _images(root / split)]
 
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def legible_font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
     try:
         import matplotlib
 
@@ -47,7 +47,7 @@ def render_sample(root: Path, task: Task, classes: list[str], index: int) -> byt
     scale = max(1.0, MIN_SIDE / min(image.size))
     image = image.resize((round(image.width * scale), round(image.height * scale)))
     draw = ImageDraw.Draw(image)
-    font = _font(max(14, image.height // 28))
+    font = legible_font(max(14, image.height // 28))
     if task == "detect":
         label = root / "labels" / path.parent.name / (path.stem + ".txt")
         lines = label.read_text().splitlines() if label.is_file() else []

@@ -43,6 +43,10 @@ class Telemetry:
             "http_request_duration_seconds", "HTTP request latency by route.", ["method", "route"],
             buckets=_LATENCY_BUCKETS, registry=self.registry,
         )
+        self.recognition_stage = Histogram(
+            "recognition_stage_seconds", "Recognition latency by stage.", ["stage"],
+            buckets=_LATENCY_BUCKETS, registry=self.registry,
+        )
         self.loop_lag = Gauge(
             "event_loop_lag_seconds", "Delay of a periodic timer on the server's event loop (last).",
             registry=self.registry,
@@ -54,6 +58,9 @@ class Telemetry:
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()
         self.http_latency.labels(method, route).observe(seconds)
+
+    def observe_recognition(self, stage: str, seconds: float) -> None:
+        self.recognition_stage.labels(stage).observe(seconds)
 
     def add_pull(self, produce: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
         self.registry.register(_PullCollector(produce))

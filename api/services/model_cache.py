@@ -1,0 +1,68 @@
+"""Loaded models for inference: an LRU by model id; a deleted model is evicted."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def load_and_warm(path: Path, task: str) -> Any:
+    """Load weights and run one tiny prediction: the first call pays setup costs, not the first user."""
+    import numpy as np
+    from ultralytics import YOLO
+
+    model = YOLO(str(path), task=task)
+    model.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, verbose=False)
+    return model
+
+
+class ModelCache:
+    def __init__(self, capacity: int, executor: ThreadPoolExecutor,
+                 loader: Callable[[Path, str], Any] = load_and_warm) -> None:
+        self._capacity = capacity
+        self._executor = executor
+        self._loader = loader
+        self._models: OrderedDict[int, Any] = OrderedDict()
+        self._loading: dict[int, asyncio.Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    async def get(self, model_id: int, path: Path, task: str) -> Any:
+        with self._lock:
+            if model_id in self._models:
+                self._models.move_to_end(model_id)
+                return self._models[model_id]
+        pending = self._loading.get(model_id)
+        if pending is None:  # one load per model even when many requests ask at once
+            loop = asyncio.get_running_loop()
+            pending = asyncio.ensure_future(loop.run_in_executor(self._executor, self._loader, path, task))
+            self._loading[model_id] = pending
+            try:
+                model = await pending
+            finally:
+                self._loading.pop(model_id, None)
+            self._put(model_id, model)
+            return model
+        return await asyncio.shield(pending)
+
+    def _put(self, model_id: int, model: Any) -> None:
+        with self._lock:
+            self._models[model_id] = model
+            self._models.move_to_end(model_id)
+            while len(self._models) > self._capacity:
+                evicted, _ = self._models.popitem(last=False)
+                logger.info("model %d evicted from the inference cache", evicted)
+
+    def evict(self, model_id: int) -> None:
+        with self._lock:
+            self._models.pop(model_id, None)
+
+    def __contains__(self, model_id: int) -> bool:
+        return model_id in self._models
