@@ -68,6 +68,12 @@ class ValidationFailed(AppError):
     status_code = 422
     code = "validation_error"
 
+    @classmethod
+    def for_field(cls, field: str, message: str, *, code: str | None = None) -> ValidationFailed:
+        """A 422 shaped like a request-validation error: details.fields names the field."""
+        return cls(f"Invalid request: {field}: {message}", code=code,
+                   details={"fields": [{"field": field, "message": message, "type": "value_error"}]})
+
 
 class TooManyRequests(AppError):
     status_code = 429

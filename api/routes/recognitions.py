@@ -18,22 +18,17 @@ viewer = APIRouter(tags=["recognition"], dependencies=[require_role(Role.viewer)
 operator = APIRouter(tags=["recognition"], dependencies=[require_role(Role.operator)], responses=errors())
 
 
-def _field_error(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"Invalid request: {field}: {message}",
-                            details={"fields": [{"field": field, "message": message, "type": "value_error"}]})
-
-
 def parse_kit(kit: str | None) -> dict[str, int] | None:
     if kit is None or kit == "":
         return None
     try:
         value = json.loads(kit)
     except json.JSONDecodeError:
-        raise _field_error("body.kit", 'must be a JSON object of class name -> count, e.g. {"wrench": 2}') from None
+        raise ValidationFailed.for_field("body.kit", 'must be a JSON object of class name -> count, e.g. {"wrench": 2}') from None
     if (not isinstance(value, dict) or not value
             or not all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 10000
                        for k, v in value.items())):
-        raise _field_error("body.kit", "must be a non-empty JSON object of class name -> count (0..10000)")
+        raise ValidationFailed.for_field("body.kit", "must be a non-empty JSON object of class name -> count (0..10000)")
     return value
 
 
@@ -60,7 +55,7 @@ async def create_recognition(
     """Recognize objects on the photos and check them against an expected count or a kit."""
     settings = services.settings
     if len(images) > settings.recognition_max_images:
-        raise _field_error("body.images", f"at most {settings.recognition_max_images} images per request")
+        raise ValidationFailed.for_field("body.images", f"at most {settings.recognition_max_images} images per request")
     limit = settings.recognition_max_image_mb * 1024 * 1024
     uploads = []
     for index, image in enumerate(images):
@@ -69,7 +64,7 @@ async def create_recognition(
             raise PayloadTooLarge(f"Image {index} is larger than {settings.recognition_max_image_mb} MiB.",
                                   details={"image": index, "max_bytes": limit})
         if not data:
-            raise _field_error("body.images", f"image {index} is empty")
+            raise ValidationFailed.for_field("body.images", f"image {index} is empty")
         uploads.append(data)
     wanted = [name.strip() for name in classes.split(",") if name.strip()] if classes else None
     params = RecognitionParams(conf=conf, iou=iou, classes=wanted, expected_count=expected_count, kit=parse_kit(kit))

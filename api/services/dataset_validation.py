@@ -107,8 +107,8 @@ def _check_image(path: Path, shown: str, problems: Problems) -> tuple[int, int] 
                 return None
             image.verify()
             return size
-    except Exception as exc:  # PIL raises many types for broken files
-        problems.add(shown, f"unreadable image: {type(exc).__name__}")
+    except Exception:  # PIL raises many types (and Ultralytics patches Image.open once imported)
+        problems.add(shown, "unreadable image")
         return None
 
 
@@ -214,8 +214,7 @@ def validate_and_normalise(extracted: Path, target: Path, task: Task | None) -> 
     root = find_root(extracted)
     found = detect_task(root)
     if task is not None and task != found:
-        raise ValidationFailed(f"The archive looks like a {found} dataset, not {task}.", code="task_mismatch",
-                               details={"fields": [{"field": "body.task", "message": f"archive is {found}",
-                                                    "type": "value_error"}]})
+        raise ValidationFailed.for_field("body.task", f"the archive looks like a {found} dataset, not {task}",
+                                         code="task_mismatch")
     classes = validate_detection(root, target) if found == "detect" else validate_classification(root, target)
     return found, classes

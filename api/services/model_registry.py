@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 import json
+import multiprocessing
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 from api.database import Database

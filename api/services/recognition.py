@@ -23,25 +23,20 @@ from api.services.model_registry import ModelRegistry
 from api.services.recognition_images import DecodedImage, annotate, decode
 
 
-def invalid(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"Invalid request: {field}: {message}",
-                            details={"fields": [{"field": field, "message": message, "type": "value_error"}]})
-
-
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 2)
 
 
 def check_params(model: ModelRead, params: RecognitionParams) -> None:
     if params.kit is not None and params.expected_count is not None:
-        raise invalid("body.kit", "give either kit or expected_count, not both")
+        raise ValidationFailed.for_field("body.kit", "give either kit or expected_count, not both")
     if model.task == "classify" and (params.kit is not None or params.expected_count is not None):
-        raise invalid("body.kit" if params.kit is not None else "body.expected_count",
+        raise ValidationFailed.for_field("body.kit" if params.kit is not None else "body.expected_count",
                       "a classification model cannot check a kit or count objects")
     for field, names in (("body.kit", list(params.kit or {})), ("body.classes", params.classes or [])):
         unknown = sorted(set(names) - set(model.classes))
         if unknown:
-            raise invalid(field, f"classes not known to model {model.id}: {', '.join(unknown)}")
+            raise ValidationFailed.for_field(field, f"classes not known to model {model.id}: {', '.join(unknown)}")
 
 
 def _detections(result: Any, names: dict[int, str]) -> list[dict[str, Any]]:

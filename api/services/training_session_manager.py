@@ -32,11 +32,6 @@ ERROR_TAIL_LINES = 30
 _S = SessionStatus
 
 
-def invalid_field(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(f"Invalid request: {field}: {message}",
-                            details={"fields": [{"field": field, "message": message, "type": "value_error"}]})
-
-
 def default_imgsz(dataset: DatasetRead) -> int:
     """The dataset's largest image side, rounded up to a multiple of 32, at most 640."""
     largest = max(dataset.info.image_size_max or [640])
@@ -113,9 +108,9 @@ class SessionManager:
         try:
             dataset = await self.datasets.get(body.dataset)
         except NotFound:
-            raise invalid_field("body.dataset", f"dataset {body.dataset} does not exist") from None
+            raise ValidationFailed.for_field("body.dataset", f"dataset {body.dataset} does not exist") from None
         if dataset.task != body.task:
-            raise invalid_field("body.dataset", f"dataset {dataset.id} is a {dataset.task} dataset, not {body.task}")
+            raise ValidationFailed.for_field("body.dataset", f"dataset {dataset.id} is a {dataset.task} dataset, not {body.task}")
         model_path, architecture, base_model_id = await self._resolve_model(body)
         self._check_device(body.device)
         config = {
@@ -323,14 +318,14 @@ class SessionManager:
         if isinstance(body.model, str):
             is_cls = body.model.endswith("-cls.yaml")
             if is_cls != (body.task == "classify"):
-                raise invalid_field("body.model", f"{body.model} is not a {body.task} architecture")
+                raise ValidationFailed.for_field("body.model", f"{body.model} is not a {body.task} architecture")
             return body.model, body.model.removesuffix(".yaml"), None
         try:
             base = await self.models.get(body.model)
         except NotFound:
-            raise invalid_field("body.model", f"model {body.model} does not exist") from None
+            raise ValidationFailed.for_field("body.model", f"model {body.model} does not exist") from None
         if base.task != body.task:
-            raise invalid_field("body.model", f"model {base.id} is a {base.task} model, not {body.task}")
+            raise ValidationFailed.for_field("body.model", f"model {base.id} is a {base.task} model, not {body.task}")
         return str(self.models.path_of(base.id).resolve()), base.architecture, base.id
 
     def _check_device(self, device: str) -> None:
@@ -339,7 +334,7 @@ class SessionManager:
         gpus = self.gpu_count()
         missing = [index for index in device.split(",") if int(index) >= gpus]
         if missing:
-            raise invalid_field("body.device", f"no GPU {','.join(missing)} on this server ({gpus} GPUs found)")
+            raise ValidationFailed.for_field("body.device", f"no GPU {','.join(missing)} on this server ({gpus} GPUs found)")
 
     async def _announce(self, session_id: int) -> SessionRead:
         session = await self.store.get(session_id)

@@ -52,6 +52,5 @@ async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: i
         raise
     if size == 0:
         path.unlink(missing_ok=True)
-        raise ValidationFailed("The uploaded file is empty.", code="empty_file",
-                               details={"fields": [{"field": "body.file", "message": "empty", "type": "value_error"}]})
+        raise ValidationFailed.for_field("body.file", "the uploaded file is empty", code="empty_file")
     return StagedFile(path=path, sha256=digest.hexdigest(), size=size)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zipfile
 from pathlib import Path
 
 import httpx
@@ -109,7 +108,7 @@ async def test_not_a_zip_and_empty_files(live_server: LiveServer) -> None:
         (lambda r: (r / "labels/train/orphan.txt").write_text("0 0.5 0.5 0.1 0.1\n"), "labels/train/orphan.txt", None,
          "label without an image"),
         (lambda r: (r / "images/train/00003.jpg").write_bytes(b"\xff\xd8 broken"), "images/train/00003.jpg", None,
-         "unreadable image: UnidentifiedImageError"),
+         "unreadable image"),
     ],
 )
 async def test_bad_labels_are_named_by_file_and_line(live_server: LiveServer, tmp_path: Path, mutate, file, line,

@@ -171,7 +171,8 @@ async def test_uploaded_dataset_trains_and_an_uploaded_model_fine_tunes(
     from tests.archives import detection_folder, zip_folder
 
     async with live_server.client() as http:
-        dataset = (await http.post("/datasets", files={"file": ("mine.zip", zip_folder(detection_folder(tmp_path / "d")))})).json()
+        archive = zip_folder(detection_folder(tmp_path / "d"))
+        dataset = (await http.post("/datasets", files={"file": ("mine.zip", archive)})).json()
         model = (await http.post("/models", files={"file": ("base.pt", trained_weights.read_bytes())})).json()
         on_upload = await create_session(http, dataset=dataset["id"])
         fine_tune = await create_session(http, model=model["id"])
