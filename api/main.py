@@ -15,10 +15,11 @@ from api import __version__
 from api.config import Settings
 from api.database import Database
 from api.middleware import RequestGuard
-from api.routes import auth, datasets, errors, events, health, models, recognitions, sessions, system
+from api.routes import auth, datasets, errors, evaluations, events, health, models, recognitions, sessions, system
 from api.services.auth_manager import AuthManager, LockoutPolicy
 from api.services.container import Services
 from api.services.dataset_registry import DatasetRegistry
+from api.services.evaluation_store import EvaluationStore
 from api.services.events import EventBus
 from api.services.log_store import LogStore
 from api.services.metrics_store import MetricsStore
@@ -93,7 +94,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         redoc_url="/redoc",
     )
     errors.install_error_handlers(app)
-    for module in (health, auth, system, datasets, models, sessions, recognitions, events):
+    for module in (health, auth, system, datasets, models, sessions, evaluations, recognitions, events):
         app.include_router(module.router, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry)
     return app
@@ -125,7 +126,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
         store=SessionStore(db), metrics=metrics, logs=logs, bus=bus, datasets=datasets_registry,
         models=model_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
         max_concurrent=settings.max_concurrent_sessions, stop_grace_s=settings.stop_grace_s,
-        auto_resume=settings.auto_resume, gpu_count=lambda: len(monitor.latest.gpus),
+        auto_resume=settings.auto_resume, gpu_count=lambda: len(monitor.latest.gpus), evaluations=EvaluationStore(db),
     )
     await sessions.start()
     recognizer = Recognizer(db=db, bus=bus, models=model_registry, root=settings.data_dir / "recognitions",

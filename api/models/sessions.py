@@ -85,6 +85,7 @@ class SessionProgress(BaseModel):
 class SessionRead(BaseModel):
     id: int
     name: str
+    kind: Literal["train", "evaluate"] = Field("train", description="evaluate: a queued POST /models/{id}/evaluate.")
     task: Task
     model: str
     base_model_id: int | None

@@ -15,8 +15,10 @@ from typing import Any
 
 from api.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from api.models.datasets import DatasetRead
+from api.models.evaluations import EvaluationCreate, EvaluationRead
 from api.models.sessions import QueueRead, SessionCreate, SessionRead, SessionStatus
 from api.services.dataset_registry import DatasetRegistry
+from api.services.evaluation_store import EvaluationStore
 from api.services.events import EventBus
 from api.services.log_store import LogStore
 from api.services.metrics_store import MetricsStore
@@ -54,8 +56,10 @@ class SessionManager:
         stop_grace_s: float,
         auto_resume: bool,
         gpu_count: Callable[[], int],
+        evaluations: EvaluationStore,
         process_factory: Callable[[dict[str, Any]], TrainingProcess] = TrainingProcess,
     ) -> None:
+        self.evaluations = evaluations
         self.store, self.metrics, self.logs, self.bus = store, metrics, logs, bus
         self.datasets, self.models = datasets, models
         self.runs_root, self.config_dir = runs_root, config_dir
@@ -127,6 +131,37 @@ class SessionManager:
         session = await self._announce(session_id)
         self._wake.set()
         return session
+
+    async def create_evaluation(self, model_id: int, body: EvaluationCreate, *, created_by: int | None,
+                                on_behalf_of: str | None) -> EvaluationRead:
+        """Queue a validation run of a registered model; it waits for a slot like a training session."""
+        model = await self.models.get(model_id)
+        try:
+            dataset = await self.datasets.get(body.dataset)
+        except NotFound:
+            raise ValidationFailed.for_field("body.dataset", f"dataset {body.dataset} does not exist") from None
+        if dataset.task != model.task:
+            raise ValidationFailed.for_field("body.dataset", f"dataset {dataset.id} is {dataset.task}, "
+                                                             f"model {model.id} is {model.task}")
+        if body.split not in dataset.info.images:
+            raise ValidationFailed.for_field("body.split", f"dataset {dataset.id} has no {body.split} split")
+        self._check_device(body.device)
+        imgsz = body.imgsz or default_imgsz(dataset)
+        config = {"model": str(self.models.path_of(model.id).resolve()), "architecture": model.architecture,
+                  "epochs": 1, "batch": body.batch, "imgsz": imgsz, "device": body.device, "split": body.split,
+                  "conf": body.conf, "iou": body.iou}
+        session_id = await self.store.insert(
+            name=f"evaluate model {model.id} on {dataset.name}/{body.split}", task=model.task, kind="evaluate",
+            model=str(model.id), base_model_id=model.id, dataset_id=dataset.id, config=config,
+            priority=body.priority, status=_S.queued.value, created_at=time.time(), epochs=1,
+            created_by=created_by, on_behalf_of=on_behalf_of,
+        )
+        evaluation_id = await self.evaluations.insert(
+            session_id=session_id, model_id=model.id, dataset_id=dataset.id, split=body.split, conf=body.conf,
+            iou=body.iou, imgsz=imgsz, created_by=created_by)
+        await self._announce(session_id)
+        self._wake.set()
+        return await self.evaluations.get(evaluation_id)
 
     async def get(self, session_id: int) -> SessionRead:
         return await self.store.get(session_id)
@@ -248,7 +283,8 @@ class SessionManager:
                                        task=dataset.task, classes=dataset.classes)
         checkpoint = row["checkpoint"]
         resume = checkpoint if checkpoint and Path(checkpoint).is_file() else None
-        return {**config, "session_id": row["id"], "task": row["task"], "data": data, "device": device,
+        return {**config, "session_id": row["id"], "task": row["task"], "kind": row["kind"], "data": data,
+                "device": device,
                 "run_dir": str(run_dir), "config_dir": str(self.config_dir), "resume": resume}
 
     async def _supervise(self, run: SessionRun) -> None:
@@ -270,7 +306,11 @@ class SessionManager:
         now = time.time()
         common = {"ended_at": now, "run_seconds": row["run_seconds"] + now - (row["started_at"] or now)}
         result = run.result
-        if result is not None and not result["stopped"] and not run.stop_requested:
+        if result is not None and row["kind"] == "evaluate":
+            await self.evaluations.save_results(run.session_id, metrics=result["metrics"],
+                                                per_class=result["per_class"])
+            await self.store.transition(run.session_id, _S.running, _S.completed, **common)
+        elif result is not None and not result["stopped"] and not run.stop_requested:
             model_id = await self._register_model(row, run)
             await self.store.transition(run.session_id, _S.running, _S.completed, result_model_id=model_id,
                                         best_metrics=self._final_metrics(row, run), **common)

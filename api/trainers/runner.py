@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from api.trainers.channel import Channel, LineStream
+from api.trainers.evaluator import evaluate
 from api.trainers.offline import apply_offline_environment
 from api.trainers.reporter import Reporter
 
@@ -83,7 +84,10 @@ def main(config: dict[str, Any], connection: Any, stop_event: Any, parent_pid: i
     apply_offline_environment(Path(config["config_dir"]))
     exit_code = 0
     try:
-        channel.send("result", **train(config, channel, stop_event))
+        if config.get("kind") == "evaluate":
+            channel.send("result", stopped=False, **evaluate(config))
+        else:
+            channel.send("result", **train(config, channel, stop_event))
     except BaseException as exc:  # report everything, KeyboardInterrupt included
         channel.send("error", message=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc())
         exit_code = 1
