@@ -109,10 +109,7 @@ class SessionManager:
     # --- API operations ------------------------------------------------------------------------------
 
     async def create(self, body: SessionCreate, *, created_by: int | None, on_behalf_of: str | None) -> SessionRead:
-        try:
-            dataset = await self.datasets.get(body.dataset)
-        except NotFound:
-            raise ValidationFailed.for_field("body.dataset", f"dataset {body.dataset} does not exist") from None
+        dataset = await self._dataset_field(body.dataset)
         if dataset.task != body.task:
             raise ValidationFailed.for_field("body.dataset", f"dataset {dataset.id} is a {dataset.task} dataset, not {body.task}")
         model_path, architecture, base_model_id = await self._resolve_model(body)
@@ -136,10 +133,7 @@ class SessionManager:
                                 on_behalf_of: str | None) -> EvaluationRead:
         """Queue a validation run of a registered model; it waits for a slot like a training session."""
         model = await self.models.get(model_id)
-        try:
-            dataset = await self.datasets.get(body.dataset)
-        except NotFound:
-            raise ValidationFailed.for_field("body.dataset", f"dataset {body.dataset} does not exist") from None
+        dataset = await self._dataset_field(body.dataset)
         if dataset.task != model.task:
             raise ValidationFailed.for_field("body.dataset", f"dataset {dataset.id} is {dataset.task}, "
                                                              f"model {model.id} is {model.task}")
@@ -352,6 +346,13 @@ class SessionManager:
             return None
         self.bus.publish("model.registered", {"model_id": model.id, "session_id": row["id"]})
         return model.id
+
+    async def _dataset_field(self, dataset_id: int) -> DatasetRead:
+        """The dataset a request body names; an unknown id is a 422 on that field, not a 404."""
+        try:
+            return await self.datasets.get(dataset_id)
+        except NotFound:
+            raise ValidationFailed.for_field("body.dataset", f"dataset {dataset_id} does not exist") from None
 
     async def _resolve_model(self, body: SessionCreate) -> tuple[str, str, int | None]:
         """(what the trainer loads, architecture name, base model id) for the `model` field."""
