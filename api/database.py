@@ -49,7 +49,11 @@ class Database:
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
             await conn.execute(f"PRAGMA {pragma}")
         db = cls(conn)
-        await db.migrate(load_migrations() if migrations is None else migrations)
+        try:
+            await db.migrate(load_migrations() if migrations is None else migrations)
+        except BaseException:
+            await conn.close()  # its worker thread is not a daemon: a leaked one keeps the process alive
+            raise
         return db
 
     async def close(self) -> None:

@@ -138,8 +138,14 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
 
 
 async def _stop_services(services: Services) -> None:
-    await services.sessions.shutdown()
-    services.recognizer.close()
-    await services.monitor.stop()
-    await services.auth.flush_attempts()
-    await services.db.close()
+    """Each step may fail without skipping the rest: the DB connection (a non-daemon thread) must close."""
+    steps = (services.sessions.shutdown, services.monitor.stop, services.auth.flush_attempts)
+    try:
+        for step in steps:
+            try:
+                await step()
+            except Exception:
+                logger.exception("shutdown step %s failed", getattr(step, "__qualname__", step))
+        services.recognizer.close()
+    finally:
+        await services.db.close()

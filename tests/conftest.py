@@ -24,7 +24,7 @@ def settings(tmp_path: Path) -> Settings:
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     """Fast in-process client (ASGI transport) with the admin key."""
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60) as manager:
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://test/api/v1", headers={"X-API-Key": ADMIN_KEY}

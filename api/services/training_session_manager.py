@@ -99,7 +99,10 @@ class SessionManager:
         for run in list(self._runs.values()):
             run.process.kill()
         if self._supervisors:
-            await asyncio.wait(self._supervisors, timeout=30)
+            # Stop ladders may still be waiting out a grace period: the kill above made them moot.
+            done, pending = await asyncio.wait(self._supervisors, timeout=10)
+            for task in pending:
+                task.cancel()
         await self.flush()
 
     async def flush(self) -> None:
