@@ -20,6 +20,12 @@ KEY_PREFIX = "tk_"
 _KEY_COLUMNS = "id, name, role, prefix, source, created_at, created_by, revoked_at, last_used_at"
 
 
+def require_owner(key: ApiKeyRead, owner_id: int | None, what: str) -> None:
+    """Admins may change anything; other keys only what they created."""
+    if key.role != Role.admin and owner_id != key.id:
+        raise Forbidden(f"Only the key that created this {what} (or an admin) may delete it.", code="not_owner")
+
+
 def hash_key(plain: str) -> str:
     # Keys are 256-bit random strings, so a fast unsalted hash is enough to make a leaked DB useless.
     return hashlib.sha256(plain.encode("utf-8")).hexdigest()

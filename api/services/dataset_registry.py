@@ -13,11 +13,12 @@ from pathlib import Path
 from PIL import Image
 
 from api.database import Database
-from api.errors import Conflict, Forbidden, NotFound
-from api.models.auth import ApiKeyRead, Role
+from api.errors import Conflict, NotFound
+from api.models.auth import ApiKeyRead
 from api.models.datasets import DatasetInfo, DatasetRead, Task
 from api.services import shapes
 from api.services.archive_safety import check_zip_magic, safe_extract
+from api.services.auth_manager import require_owner
 from api.services.dataset_validation import validate_and_normalise
 from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
 
@@ -146,8 +147,7 @@ class DatasetRegistry:
 
     async def delete(self, dataset_id: int, *, key: ApiKeyRead, in_use: int) -> None:
         dataset = await self.get(dataset_id)
-        if key.role != Role.admin and dataset.created_by != key.id:
-            raise Forbidden("Operators delete only datasets their key uploaded.", code="not_owner")
+        require_owner(key, dataset.created_by, "dataset")
         if in_use:
             raise Conflict(f"Dataset {dataset_id} is used by {in_use} queued or running session(s).",
                            code="dataset_in_use", details={"sessions": in_use})

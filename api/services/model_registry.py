@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from api.database import Database
-from api.errors import Conflict, Forbidden, NotFound, ServiceUnavailable
-from api.models.auth import ApiKeyRead, Role
+from api.errors import Conflict, NotFound, ServiceUnavailable
+from api.models.auth import ApiKeyRead
 from api.models.registry import ModelRead
+from api.services.auth_manager import require_owner
 from api.services.model_inspection import inspect_checkpoint
 from api.services.pickle_scan import scan_checkpoint
 from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
@@ -102,8 +103,7 @@ class ModelRegistry:
 
     async def delete(self, model_id: int, *, key: ApiKeyRead, in_use: int) -> None:
         model = await self.get(model_id)
-        if key.role != Role.admin and model.created_by != key.id:
-            raise Forbidden("Operators delete only models their key created.", code="not_owner")
+        require_owner(key, model.created_by, "model")
         if in_use:
             raise Conflict(f"Model {model_id} is the base of {in_use} queued or running session(s).",
                            code="model_in_use", details={"sessions": in_use})

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from api.database import Database
-from api.errors import Forbidden, NotFound, ValidationFailed
-from api.models.auth import ApiKeyRead, Role
+from api.errors import NotFound, ValidationFailed
+from api.models.auth import ApiKeyRead
 from api.models.recognitions import RecognitionParams, RecognitionRead
 from api.models.registry import ModelRead
 from api.services import kit_check
+from api.services.auth_manager import require_owner
 from api.services.events import EventBus
 from api.services.model_cache import ModelCache
 from api.services.model_registry import ModelRegistry
@@ -178,8 +179,7 @@ class Recognizer:
         return folder / f"{index}.jpg"
 
     async def delete(self, recognition: RecognitionRead, *, key: ApiKeyRead) -> None:
-        if key.role != Role.admin and recognition.key_id != key.id:
-            raise Forbidden("Operators delete only recognitions their key made.", code="not_owner")
+        require_owner(key, recognition.key_id, "recognition")
         await self._db.execute("DELETE FROM recognitions WHERE id = ?", (recognition.id,))
         await asyncio.to_thread(shutil.rmtree, self.root / str(recognition.id), True)
 
