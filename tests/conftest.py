@@ -10,6 +10,7 @@ from asgi_lifespan import LifespanManager
 
 from api.config import Settings
 from api.main import create_app
+from tests.fakes.telegram import FakeTelegram
 from tests.helpers import ADMIN_KEY, LiveServer, make_settings
 
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -58,3 +59,13 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
 
     return asyncio.run(train())
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """A fake Telegram Bot API server on 127.0.0.1."""
+    fake = await FakeTelegram().start()
+    try:
+        yield fake
+    finally:
+        await fake.close()

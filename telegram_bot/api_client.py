@@ -1,0 +1,186 @@
+"""The bot's only way to the server: typed calls over one httpx.AsyncClient, errors as ApiError."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+RETRY_DELAYS_S = (0.3, 0.8, 2.0)
+Json = dict[str, Any]
+
+
+@dataclass
+class ApiError(Exception):
+    """The server's error body: {"error": {"code", "message", "details"}}."""
+
+    status: int
+    code: str
+    message: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.code}: {self.message}"
+
+    def readable(self) -> str:
+        """The message plus the per-field reasons of a 422, for a chat reply."""
+        fields = self.details.get("fields") if isinstance(self.details, Mapping) else None
+        if not fields:
+            return self.message
+        reasons = "; ".join(f"{f.get('field', '').removeprefix('body.')}: {f.get('message', '')}" for f in fields)
+        return f"{self.message} ({reasons})"
+
+
+class ApiUnavailable(ApiError):
+    """The server could not be reached (or said it is unavailable)."""
+
+
+class ApiNotFound(ApiError):
+    pass
+
+
+class ApiForbidden(ApiError):
+    pass
+
+
+def _error_from(response: httpx.Response) -> ApiError:
+    try:
+        body = response.json()["error"]
+        code, message, details = body["code"], body["message"], body.get("details") or {}
+    except (ValueError, KeyError, TypeError):
+        code, message, details = "http_error", response.text[:200] or response.reason_phrase, {}
+    kind = {404: ApiNotFound, 401: ApiForbidden, 403: ApiForbidden, 503: ApiUnavailable}.get(response.status_code, ApiError)
+    return kind(response.status_code, code, message, details)
+
+
+class ApiClient:
+    """Typed methods for the endpoints the bot uses; `for_user` attributes calls to a Telegram user."""
+
+    def __init__(self, http: httpx.AsyncClient, *, on_behalf_of: str | None = None) -> None:
+        self._http = http
+        self._on_behalf_of = on_behalf_of
+
+    @classmethod
+    def create(cls, base_url: str, api_key: str, *, timeout: float = 60.0) -> ApiClient:
+        http = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + API_PREFIX, headers={"X-API-Key": api_key},
+            timeout=httpx.Timeout(timeout, connect=5.0),
+        )
+        return cls(http)
+
+    def for_user(self, user_id: int) -> ApiClient:
+        return ApiClient(self._http, on_behalf_of=f"tg:{user_id}")
+
+    @property
+    def base_url(self) -> str:
+        return str(self._http.base_url)
+
+    @property
+    def api_key(self) -> str:
+        return self._http.headers["X-API-Key"]
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"X-On-Behalf-Of": self._on_behalf_of} if self._on_behalf_of else {}
+        # A POST is retried only when it was never sent (connect error); reads also after a dropped answer.
+        retryable: tuple[type[Exception], ...] = (
+            (httpx.TransportError,) if method == "GET" else (httpx.ConnectError, httpx.ConnectTimeout)
+        )
+        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+            try:
+                response = await self._http.request(method, path, headers=headers, **kwargs)
+            except retryable as exc:
+                if delay is None:
+                    raise ApiUnavailable(0, "server_unavailable", f"{type(exc).__name__}: {exc}") from exc
+                logger.info("API %s %s failed (%s), retry %d in %.1fs", method, path, type(exc).__name__, attempt + 1, delay)
+                await asyncio.sleep(delay)
+                continue
+            except httpx.TransportError as exc:
+                raise ApiUnavailable(0, "server_unavailable", f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code >= 400:
+                raise _error_from(response)
+            return response
+        raise AssertionError("unreachable")
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        return (await self._request(method, path, **kwargs)).json()
+
+    # --- server and sessions
+    async def health(self) -> Json:
+        return await self._json("GET", "/health")
+
+    async def system(self) -> Json:
+        return await self._json("GET", "/system")
+
+    async def queue(self) -> Json:
+        return await self._json("GET", "/queue")
+
+    async def sessions(self, *, limit: int = 10, statuses: tuple[str, ...] = ()) -> Json:
+        return await self._json("GET", "/sessions", params={"limit": limit, "status": list(statuses)})
+
+    async def session(self, session_id: int) -> Json:
+        return await self._json("GET", f"/sessions/{session_id}")
+
+    async def create_session(self, **fields: Any) -> Json:
+        return await self._json("POST", "/sessions", json=fields)
+
+    async def stop_session(self, session_id: int) -> Json:
+        return await self._json("POST", f"/sessions/{session_id}/stop")
+
+    async def resume_session(self, session_id: int) -> Json:
+        return await self._json("POST", f"/sessions/{session_id}/resume")
+
+    async def logs(self, session_id: int, *, limit: int, offset: int) -> Json:
+        return await self._json("GET", f"/sessions/{session_id}/logs", params={"limit": limit, "offset": offset})
+
+    async def chart(self, session_id: int) -> bytes:
+        return (await self._request("GET", f"/sessions/{session_id}/chart.png")).content
+
+    # --- registries
+    async def datasets(self, *, limit: int = 20, task: str | None = None) -> Json:
+        params: dict[str, Any] = {"limit": limit, **({"task": task} if task else {})}
+        return await self._json("GET", "/datasets", params=params)
+
+    async def dataset(self, dataset_id: int) -> Json:
+        return await self._json("GET", f"/datasets/{dataset_id}")
+
+    async def upload_dataset(self, filename: str, content: bytes) -> Json:
+        return await self._json("POST", "/datasets", files={"file": (filename, content, "application/zip")},
+                                data={"name": filename.rsplit(".", 1)[0][:100]})
+
+    async def models(self, *, limit: int = 20, task: str | None = None) -> Json:
+        params: dict[str, Any] = {"limit": limit, **({"task": task} if task else {})}
+        return await self._json("GET", "/models", params=params)
+
+    async def model(self, model_id: int) -> Json:
+        return await self._json("GET", f"/models/{model_id}")
+
+    async def download_model(self, model_id: int) -> bytes:
+        return (await self._request("GET", f"/models/{model_id}/download")).content
+
+    # --- recognition
+    async def recognize(
+        self, images: list[tuple[str, bytes]], *, model_id: int, conf: float,
+        expected_count: int | None = None, kit: Mapping[str, int] | None = None,
+    ) -> Json:
+        files = [("images", (name, data, "application/octet-stream")) for name, data in images]
+        form: dict[str, str] = {"model": str(model_id), "conf": str(conf)}
+        if kit:
+            form["kit"] = json.dumps(dict(kit))
+        elif expected_count is not None:
+            form["expected_count"] = str(expected_count)
+        return await self._json("POST", "/recognitions", files=files, data=form)
+
+    async def fetch(self, url: str) -> bytes:
+        """GET a URL the server returned (e.g. an annotated image), given with or without /api/v1."""
+        return (await self._request("GET", url.removeprefix(API_PREFIX))).content

@@ -1,0 +1,13 @@
+"""The bot's routers, one per feature; the error router comes last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from telegram_bot.handlers import catalog, errors, recognize, sessions, settings, start, train
+
+
+def get_routers() -> list[Router]:
+    # train and settings before recognize: their text steps must win over a plain message.
+    modules = (start, train, settings, sessions, catalog, recognize, errors)
+    return [module.create_router() for module in modules]

@@ -1,0 +1,115 @@
+"""Chat-side state in the bot's own SQLite file: chat settings and which chat follows which session."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiosqlite
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS chat_settings (
+    chat_id INTEGER PRIMARY KEY,
+    model_id INTEGER,
+    conf REAL NOT NULL DEFAULT 0.5,
+    expected_count INTEGER,
+    kit TEXT
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    chat_id INTEGER NOT NULL,
+    session_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    lang TEXT NOT NULL DEFAULT 'ru',
+    finished INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (chat_id, session_id)
+);
+"""
+DEFAULT_CONF = 0.5
+
+
+@dataclass
+class ChatSettings:
+    chat_id: int
+    model_id: int | None = None
+    conf: float = DEFAULT_CONF
+    expected_count: int | None = None
+    kit: dict[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    chat_id: int
+    session_id: int
+    message_id: int
+    lang: str
+    finished: bool = field(default=False)
+
+
+class BotStorage:
+    """One aiosqlite connection; every write commits (the bot writes rarely)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    async def open(cls, path: Path) -> BotStorage:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path)
+        try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.executescript(SCHEMA)
+            await db.commit()
+        except Exception:
+            await db.close()
+            raise
+        return cls(db)
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def chat_settings(self, chat_id: int) -> ChatSettings:
+        query = "SELECT model_id, conf, expected_count, kit FROM chat_settings WHERE chat_id = ?"
+        async with self._db.execute(query, (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return ChatSettings(chat_id)
+        return ChatSettings(chat_id, row[0], row[1], row[2], json.loads(row[3]) if row[3] else None)
+
+    async def save_chat_settings(self, settings: ChatSettings) -> None:
+        await self._db.execute(
+            "INSERT INTO chat_settings (chat_id, model_id, conf, expected_count, kit) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET model_id = excluded.model_id, conf = excluded.conf, "
+            "expected_count = excluded.expected_count, kit = excluded.kit",
+            (settings.chat_id, settings.model_id, settings.conf, settings.expected_count,
+             json.dumps(settings.kit) if settings.kit else None),
+        )
+        await self._db.commit()
+
+    async def subscribe(self, *, chat_id: int, session_id: int, message_id: int, lang: str) -> None:
+        await self._db.execute(
+            "INSERT INTO subscriptions (chat_id, session_id, message_id, lang) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(chat_id, session_id) DO UPDATE SET message_id = excluded.message_id, "
+            "lang = excluded.lang, finished = 0",
+            (chat_id, session_id, message_id, lang),
+        )
+        await self._db.commit()
+
+    async def mark_finished(self, *, chat_id: int, session_id: int) -> bool:
+        """True only for the caller that flipped it, so a run's end is announced once."""
+        cursor = await self._db.execute(
+            "UPDATE subscriptions SET finished = 1 WHERE chat_id = ? AND session_id = ? AND finished = 0",
+            (chat_id, session_id),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
+    async def active_subscriptions(self) -> list[Subscription]:
+        query = "SELECT chat_id, session_id, message_id, lang FROM subscriptions WHERE finished = 0"
+        async with self._db.execute(query) as cursor:
+            return [Subscription(*row) for row in await cursor.fetchall()]
+
+    async def subscriptions_of(self, session_id: int) -> list[Subscription]:
+        query = "SELECT chat_id, session_id, message_id, lang, finished FROM subscriptions WHERE session_id = ?"
+        async with self._db.execute(query, (session_id,)) as cursor:
+            return [Subscription(*row[:4], finished=bool(row[4])) for row in await cursor.fetchall()]
