@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     recognition_max_images: int = Field(32, ge=1, le=1000, description="Images per recognition request.")
     recognition_max_image_mb: int = Field(20, ge=1, description="Largest image in a recognition request, MiB.")
     recognition_cache_size: int = Field(4, ge=1, le=64, description="Models kept loaded for recognition.")
+    recognition_threads: int = Field(0, ge=0, le=256, description="CPU threads for inference (0 = all cores).")
+    recognition_image_retention_days: float = Field(
+        30, ge=0, description="Days the photos of a recognition are kept (its results stay); 0 keeps them forever.")
     shapes_train_images: int = Field(160, ge=4, description="Size of the built-in shapes dataset (train split).")
 
     @field_validator("api_keys", mode="before")

@@ -43,9 +43,11 @@ Every route but `/api/v1/health` needs an API key: `X-API-Key: <key>` or `Author
 Errors always look like `{"error": {"code": "...", "message": "...", "details": {...}}}`."""
 
 
-async def _every(seconds: float, action: Callable[[], Awaitable[Any]], name: str) -> None:
+async def _every(seconds: float, action: Callable[[], Awaitable[Any]], name: str, *, at_start: bool = False) -> None:
+    delay = 0.0 if at_start else seconds
     while True:
-        await asyncio.sleep(seconds)
+        await asyncio.sleep(delay)
+        delay = seconds
         try:
             await action()
         except Exception:
@@ -74,6 +76,11 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             asyncio.create_task(_every(3600, lambda: services.auth.prune_attempts(_AUTH_ATTEMPT_RETENTION_S), "auth-prune")),
             asyncio.create_task(telemetry.watch_loop_lag()),
         ]
+        if settings.recognition_image_retention_days > 0:
+            retention_s = settings.recognition_image_retention_days * 86400
+            background.append(asyncio.create_task(_every(
+                3600, lambda: services.recognizer.prune_images(retention_s=retention_s), "recognition-retention",
+                at_start=True)))
         try:
             yield
         finally:
@@ -130,7 +137,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     )
     await sessions.start()
     recognizer = Recognizer(db=db, bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
-                            cache_size=settings.recognition_cache_size,
+                            cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
                             telemetry_observe=telemetry.observe_recognition)
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager, monitor=monitor,
                     datasets=datasets_registry, models=model_registry, metrics=metrics, logs=logs, sessions=sessions,

@@ -50,7 +50,11 @@ class RecognitionRead(BaseModel):
     params: RecognitionParams
     verdict: Verdict = Field(description="complete only if every image is complete.")
     images: list[ImageResult]
-    timings_ms: dict[str, float] = Field(description="decode, queue_wait, inference, postprocess, annotate, total.")
+    timings_ms: dict[str, float] = Field(
+        description="decode, queue_wait, inference, postprocess, store, total (ms). Annotated images are drawn "
+        "when first requested; that time is the `annotate` stage of /metrics.")
+    images_removed_at: float | None = Field(
+        None, description="When the retention setting removed the image files (the results stay).")
 
 
 class RecognitionList(BaseModel):

@@ -100,7 +100,7 @@ async def get_recognition_image(
     original: Annotated[bool, Query(description="The photo as uploaded.")] = False,
 ) -> FileResponse:
     """Image n with boxes, names and confidences drawn (or the uploaded original)."""
-    path = services.recognizer.image_path(recognition, n, original=original)
+    path = await services.recognizer.image_file(recognition, n, original=original)
     media = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}[path.suffix.lstrip(".")]
     return FileResponse(path, media_type=media)
 

@@ -14,13 +14,17 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 
-def load_and_warm(path: Path, task: str) -> Any:
+def load_and_warm(path: Path, task: str, threads: int | None = None) -> Any:
     """Load weights and run one tiny prediction: the first call pays setup costs, not the first user."""
     import numpy as np
+    import torch
     from ultralytics import YOLO
+
 
     model = YOLO(str(path), task=task)
     model.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, verbose=False)
+    if threads:  # after the first predict: its select_device() resets torch to cpu_count - 1 threads (1 of 2 cores)
+        torch.set_num_threads(threads)
     return model
 
 

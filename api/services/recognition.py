@@ -1,10 +1,13 @@
-"""Recognitions: decode, one batched predict per request on a bounded inference queue, verdicts,
-annotated images, and a stored, filterable history."""
+"""Recognitions: parallel decode, one batched predict per request on a bounded inference queue, verdicts,
+and a stored, filterable history (annotated images are drawn when first asked for)."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
+import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -19,9 +22,12 @@ from api.models.registry import ModelRead
 from api.services import kit_check
 from api.services.auth_manager import require_owner
 from api.services.events import EventBus
-from api.services.model_cache import ModelCache
+from api.services.model_cache import ModelCache, load_and_warm
 from api.services.model_registry import ModelRegistry
-from api.services.recognition_images import DecodedImage, annotate, decode
+from api.services.recognition_files import RecognitionFiles
+from api.services.recognition_images import DecodedImage, decode
+
+logger = logging.getLogger(__name__)
 
 
 def _ms(seconds: float) -> float:
@@ -40,12 +46,14 @@ def check_params(model: ModelRead, params: RecognitionParams) -> None:
             raise ValidationFailed.for_field(field, f"classes not known to model {model.id}: {', '.join(unknown)}")
 
 
-def _detections(result: Any, names: dict[int, str]) -> list[dict[str, Any]]:
+def _detections(result: Any, names: dict[int, str], image: DecodedImage) -> list[dict[str, Any]]:
+    """Boxes in the photo's pixels (scaled back when it was decoded smaller) and normalised."""
     boxes = result.boxes
-    height, width = result.orig_shape
+    width, height = image.size
+    sx, sy = image.scale
     found = []
     for xyxy, conf, cls in zip(boxes.xyxy.tolist(), boxes.conf.tolist(), boxes.cls.tolist(), strict=True):
-        box = [round(v, 1) for v in xyxy]
+        box = [round(xyxy[0] * sx, 1), round(xyxy[1] * sy, 1), round(xyxy[2] * sx, 1), round(xyxy[3] * sy, 1)]
         found.append({"class_id": int(cls), "name": names[int(cls)], "confidence": round(conf, 4), "box": box,
                       "box_normalized": [round(box[0] / width, 5), round(box[1] / height, 5),
                                          round(box[2] / width, 5), round(box[3] / height, 5)]})
@@ -54,16 +62,31 @@ def _detections(result: Any, names: dict[int, str]) -> list[dict[str, Any]]:
 
 class Recognizer:
     def __init__(self, *, db: Database, bus: EventBus, models: ModelRegistry, root: Path, cache_size: int,
-                 telemetry_observe: Any = None) -> None:
-        self._db, self._bus, self._models, self.root = db, bus, models, root
-        # One inference thread: requests queue for it instead of piling threads onto two cores.
+                 threads: int = 0, telemetry_observe: Any = None) -> None:
+        self._db, self._bus, self._models = db, bus, models
+        self.files = RecognitionFiles(root)
+        # One inference thread: requests queue for it instead of piling threads onto the cores; torch inside it
+        # uses `threads` cores (Ultralytics would leave one idle). Decoding a batch is spread over the cores.
         self._inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
-        self.cache = ModelCache(cache_size, self._inference)
+        self._decoders = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="decode")
+        loader = functools.partial(load_and_warm, threads=threads or os.cpu_count() or 1)
+        self.cache = ModelCache(cache_size, self._inference, loader)
         self._observe = telemetry_observe or (lambda stage, seconds: None)
         models.on_delete.append(self.cache.evict)
 
     def close(self) -> None:
         self._inference.shutdown(wait=False, cancel_futures=True)
+        self._decoders.shutdown(wait=False, cancel_futures=True)
+
+    async def _decode_all(self, uploads: list[bytes], model_side: int | None) -> list[DecodedImage]:
+        loop = asyncio.get_running_loop()
+        jobs = [loop.run_in_executor(self._decoders, decode, data, index, model_side)
+                for index, data in enumerate(uploads)]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        for result in results:  # the first bad image (by index) is the one reported
+            if isinstance(result, BaseException):
+                raise result
+        return results  # type: ignore[return-value]
 
     async def recognize(self, uploads: list[bytes], *, model_id: int, params: RecognitionParams,
                         key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
@@ -71,25 +94,30 @@ class Recognizer:
         check_params(model, params)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        images = await asyncio.to_thread(lambda: [decode(data, i) for i, data in enumerate(uploads)])
-        timings["decode"] = time.perf_counter() - started
         loaded = await self.cache.get(model.id, self._models.path_of(model.id), model.task)
-        queued_at = time.perf_counter()
-        results, inference_s, wait_s = await asyncio.get_running_loop().run_in_executor(
-            self._inference, self._predict, loaded, images, params, model, queued_at)
-        timings["queue_wait"], timings["inference"] = wait_s, inference_s
-        post_started = time.perf_counter()
-        per_image = [self._image_result(result, model, params) for result in results]
-        timings["postprocess"] = time.perf_counter() - post_started
-        annotate_started = time.perf_counter()
-        jpegs = await asyncio.to_thread(
-            lambda: [annotate(img.image, res["detections"], _caption(res)) for img, res in zip(images, per_image,
-                                                                                                 strict=True)])
-        timings["annotate"] = time.perf_counter() - annotate_started
-        timings["total"] = time.perf_counter() - started
-        for stage, seconds in timings.items():
-            self._observe(stage, seconds)
-        return await self._store(images, uploads, jpegs, per_image, model, params, timings, key_id, on_behalf_of)
+        # Classification resizes the short side: only detection letterboxes by the long side that drafting keeps.
+        images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None)
+        timings["decode"] = time.perf_counter() - started
+        # The originals go to disk while the model runs: the write costs no wall time.
+        staging = self.files.staging_folder()
+        writing = asyncio.create_task(asyncio.to_thread(self.files.write_originals, staging, images, uploads))
+        try:
+            queued_at = time.perf_counter()
+            results, inference_s, wait_s = await asyncio.get_running_loop().run_in_executor(
+                self._inference, self._predict, loaded, images, params, model, queued_at)
+            timings["queue_wait"], timings["inference"] = wait_s, inference_s
+            post_started = time.perf_counter()
+            per_image = [self._image_result(result, image, model, params) for result, image in zip(results, images,
+                                                                                                  strict=True)]
+            timings["postprocess"] = time.perf_counter() - post_started
+            store_started = time.perf_counter()
+            await writing
+        except BaseException:
+            await asyncio.gather(writing, return_exceptions=True)
+            await asyncio.to_thread(shutil.rmtree, staging, True)
+            raise
+        timings["store"] = time.perf_counter() - store_started  # what the write added after inference
+        return await self._store(staging, per_image, model, params, timings, started, key_id, on_behalf_of)
 
     @staticmethod
     def _predict(loaded: Any, images: list[DecodedImage], params: RecognitionParams, model: ModelRead,
@@ -101,9 +129,9 @@ class Recognizer:
         return results, time.perf_counter() - started, started - queued_at
 
     @staticmethod
-    def _image_result(result: Any, model: ModelRead, params: RecognitionParams) -> dict[str, Any]:
+    def _image_result(result: Any, image: DecodedImage, model: ModelRead, params: RecognitionParams) -> dict[str, Any]:
         names = dict(enumerate(model.classes))
-        height, width = result.orig_shape
+        width, height = image.size
         if model.task == "classify":
             probs = result.probs
             top5 = [{"name": names[int(i)], "confidence": round(float(c), 4)}
@@ -112,7 +140,7 @@ class Recognizer:
             counts = {top5[0]["name"]: 1} if top5 else {}
         else:
             top5 = None
-            detections = _detections(result, names)
+            detections = _detections(result, names, image)
             counts = {}
             for detection in detections:
                 counts[detection["name"]] = counts.get(detection["name"], 0) + 1
@@ -121,14 +149,15 @@ class Recognizer:
                 "verdict": verdict.verdict, "found": verdict.found, "expected": verdict.expected,
                 "missing": verdict.missing, "extra": verdict.extra}
 
-    async def _store(self, images: list[DecodedImage], uploads: list[bytes], jpegs: list[bytes],
-                     per_image: list[dict[str, Any]], model: ModelRead, params: RecognitionParams,
-                     timings: dict[str, float], key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
+    async def _store(self, staging: Path, per_image: list[dict[str, Any]], model: ModelRead,
+                     params: RecognitionParams, timings: dict[str, float], started: float,
+                     key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
         verdicts = {result["verdict"] for result in per_image}
         overall = "unchecked" if verdicts == {"unchecked"} else "complete" if verdicts == {"complete"} else "incomplete"
+        timings["total"] = time.perf_counter() - started
+        for stage, seconds in timings.items():
+            self._observe(stage, seconds)
         timings_ms = {stage: _ms(seconds) for stage, seconds in timings.items()}
-        staging = self.root / f".staging-{time.time_ns()}"
-        await asyncio.to_thread(_write_images, staging, images, uploads, jpegs)
         try:
             async with self._db.transaction() as conn:
                 cursor = await conn.execute(
@@ -138,7 +167,7 @@ class Recognizer:
                      overall, json.dumps(timings_ms)),
                 )
                 recognition_id = int(cursor.lastrowid or 0)
-                staging.rename(self.root / str(recognition_id))
+                staging.rename(self.files.folder(recognition_id))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -166,40 +195,48 @@ class Recognizer:
             f"SELECT * FROM recognitions {sql_where} ORDER BY id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
         return [_from_row(row) for row in rows], int(total)
 
-    def image_path(self, recognition: RecognitionRead, index: int, *, original: bool) -> Path:
+    async def image_file(self, recognition: RecognitionRead, index: int, *, original: bool) -> Path:
+        """The uploaded original, or the annotated JPEG (drawn and kept the first time it is asked for)."""
         if not 0 <= index < len(recognition.images):
             raise NotFound(f"Recognition {recognition.id} has {len(recognition.images)} image(s).",
                            code="image_not_found")
-        folder = self.root / str(recognition.id)
         if original:
-            found = sorted(folder.glob(f"{index}.original.*"))
-            if not found:
-                raise NotFound("The original image is no longer stored.", code="image_not_found")
-            return found[0]
-        return folder / f"{index}.jpg"
+            return self.files.original(recognition.id, index)
+        started = time.perf_counter()
+        result = recognition.images[index].model_dump()
+        path = await asyncio.get_running_loop().run_in_executor(
+            self._decoders, self.files.annotated, recognition.id, index, result)
+        self._observe("annotate", time.perf_counter() - started)
+        return path
 
     async def delete(self, recognition: RecognitionRead, *, key: ApiKeyRead) -> None:
         require_owner(key, recognition.key_id, "recognition")
         await self._db.execute("DELETE FROM recognitions WHERE id = ?", (recognition.id,))
-        await asyncio.to_thread(shutil.rmtree, self.root / str(recognition.id), True)
+        await asyncio.to_thread(self.files.remove, recognition.id)
+
+    async def prune_images(self, *, retention_s: float, batch: int = 500) -> int:
+        """Remove the image files of recognitions older than the retention; their results stay. Returns how many."""
+        cutoff, removed = time.time() - retention_s, 0
+        while True:
+            rows = await self._db.fetch_all(
+                "SELECT id FROM recognitions WHERE images_removed_at IS NULL AND created_at < ? LIMIT ?", (cutoff, batch))
+            ids = [int(row["id"]) for row in rows]
+            if not ids:
+                return removed
+            for recognition_id in ids:
+                await asyncio.to_thread(self.files.remove, recognition_id)
+            await self._db.executemany("UPDATE recognitions SET images_removed_at = ? WHERE id = ?",
+                                       [(time.time(), recognition_id) for recognition_id in ids])
+            removed += len(ids)
+            logger.info("removed the images of %d recognitions older than %.0f days", len(ids), retention_s / 86400)
 
 
-def _caption(result: dict[str, Any]) -> str:
-    if result["verdict"] == "complete":
-        return f"complete {result['found']}/{result['expected']}"
-    if result["verdict"] == "incomplete":
-        missing = ", ".join(f"{name} x{n}" for name, n in result["missing"].items())
-        extra = ", ".join(f"{name} x{n}" for name, n in result["extra"].items())
-        return "incomplete: " + "; ".join(p for p in (f"missing {missing}" if missing else "",
-                                                       f"extra {extra}" if extra else "") if p)
-    return ", ".join(f"{name} x{n}" for name, n in result["counts"].items()) or "nothing found"
-
-
-def _write_images(folder: Path, images: list[DecodedImage], uploads: list[bytes], jpegs: list[bytes]) -> None:
-    folder.mkdir(parents=True)
-    for index, (image, raw, jpeg) in enumerate(zip(images, uploads, jpegs, strict=True)):
-        (folder / f"{index}.original.{image.extension}").write_bytes(raw)
-        (folder / f"{index}.jpg").write_bytes(jpeg)
+def _input_side(loaded: Any) -> int | None:
+    """The model's input size (its training imgsz), which predict letterboxes every photo to."""
+    imgsz = getattr(loaded, "overrides", {}).get("imgsz")
+    if isinstance(imgsz, (list, tuple)):
+        imgsz = max(imgsz)
+    return int(imgsz) if isinstance(imgsz, (int, float)) else None
 
 
 def _from_row(row: Any) -> RecognitionRead:
