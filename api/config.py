@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     auth_lockout_s: float = Field(300.0, gt=0, description="How long a locked-out client gets 429.")
     max_upload_mb: int = Field(500, ge=1, description="Largest accepted request body in MiB.")
     stop_grace_s: float = Field(20.0, gt=0, description="Seconds a stopping run may take before it is killed.")
+    training_nice: int = Field(10, ge=0, le=19, description="CPU niceness of training processes (0 = as the server).")
     recognition_max_images: int = Field(32, ge=1, le=1000, description="Images per recognition request.")
     recognition_max_image_mb: int = Field(20, ge=1, description="Largest image in a recognition request, MiB.")
     recognition_cache_size: int = Field(4, ge=1, le=64, description="Models kept loaded for recognition.")

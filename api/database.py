@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -35,9 +36,10 @@ def load_migrations() -> list[tuple[int, str]]:
 class Database:
     """Single writer connection; a lock keeps multi-statement transactions from interleaving."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = connection
         self._write_lock = asyncio.Lock()
+        self.path = path
 
     @classmethod
     async def open(cls, path: Path, migrations: Sequence[tuple[int, str]] | None = None) -> Database:
@@ -48,7 +50,7 @@ class Database:
         # the last transactions but never corrupts the file.
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
             await conn.execute(f"PRAGMA {pragma}")
-        db = cls(conn)
+        db = cls(conn, path)
         try:
             await db.migrate(load_migrations() if migrations is None else migrations)
         except BaseException:
@@ -113,5 +115,20 @@ class Database:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
+    async def read_tuples(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A large read on its own read-only connection (WAL: it sees committed data and never waits for the
+        writer), in a thread, as plain tuples: the writer connection keeps ingesting meanwhile."""
+        if self.path is None:
+            return [tuple(row) for row in await self.fetch_all(sql, params)]
+        return await asyncio.to_thread(_read_tuples, self.path, sql, params)
+
     async def integrity_ok(self) -> bool:
         return await self.fetch_value("PRAGMA quick_check") == "ok"
+
+
+def _read_tuples(path: Path, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()

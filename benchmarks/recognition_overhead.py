@@ -29,14 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.trainers.offline import apply_offline_environment  # noqa: E402
+from benchmarks.common import KEY, percentile  # noqa: E402
 from tests.helpers import ServerProcess  # noqa: E402
-
-KEY = "tk_benchmark-key-0123456789"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def train_model(server: ServerProcess, imgsz: int) -> int:

@@ -26,9 +26,8 @@ sys.path.insert(0, str(ROOT))
 
 from api.services.run_workspace import prepare_run_dir  # noqa: E402
 from api.trainers.runner import train_args  # noqa: E402
+from benchmarks.common import KEY  # noqa: E402
 from tests.helpers import ServerProcess  # noqa: E402
-
-KEY = "tk_benchmark-key-0123456789"
 
 DIRECT = """
 import json, os, sys, time

@@ -133,6 +133,17 @@ class MetricList(BaseModel):
     total: int
 
 
+class MetricColumns(BaseModel):
+    """One key's history as parallel arrays (`?format=columns`)."""
+
+    key: str
+    total: int
+    steps: list[int] | None = None
+    epochs: list[int] | None = None
+    values: list[float] | None = Field(None, description="To 15 significant digits.")
+    ts: list[float] | None = None
+
+
 class LatestMetrics(BaseModel):
     session_id: int
     epoch: int

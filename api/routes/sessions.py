@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
 
+from api.errors import ValidationFailed
 from api.models.auth import Role
 from api.models.sessions import (
     LatestMetrics,
     LogLevel,
     LogList,
+    MetricColumns,
     MetricList,
     QueueRead,
     SessionCreate,
@@ -92,17 +94,31 @@ async def get_queue(services: ServicesDep) -> QueueRead:
     return await services.sessions.queue()
 
 
-@viewer.get("/sessions/{session_id}/metrics", response_model=MetricList, responses=errors(404))
+@viewer.get("/sessions/{session_id}/metrics", response_model=MetricList | MetricColumns, responses=errors(404))
 async def get_session_metrics(
-    session: SessionDep, services: ServicesDep, page: Page,
+    session: SessionDep, services: ServicesDep,
     key: Annotated[str | None, Query(max_length=200, description="One key, e.g. metrics/mAP50(B) or "
                                      "batch/train/box_loss. Default: all per-epoch keys.")] = None,
     epoch_from: Annotated[int | None, Query(ge=0)] = None,
     epoch_to: Annotated[int | None, Query(ge=0)] = None,
-) -> MetricList:
+    format: Annotated[Literal["points", "columns"], Query(
+        description="points: a list of objects; columns: one key's history as parallel arrays (needs key).")] = "points",
+    fields: Annotated[str, Query(max_length=40, pattern=r"^(steps|epochs|values|ts)(,(steps|epochs|values|ts)){0,3}$",
+                                 description="columns: which arrays, of steps, epochs, values, ts.")] = "steps,values",
+    limit: Annotated[int, Query(ge=1, le=100_000, description="Points per page (points: at most 1000).")] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000_000)] = 0,
+) -> MetricList | Response:
     """Metric history ordered by key and step (per-epoch keys: step = epoch; batch/ keys: global batch)."""
+    if format == "columns":
+        if key is None:
+            raise ValidationFailed.for_field("query.key", "format=columns needs one key")
+        body = await services.metrics.columns(session_id=session.id, key=key, fields=list(dict.fromkeys(fields.split(","))),
+                                              epoch_from=epoch_from, epoch_to=epoch_to, limit=limit, offset=offset)
+        return Response(body, media_type="application/json")  # JSON built by SQLite: no model per point
+    if limit > 1000:
+        raise ValidationFailed.for_field("query.limit", "at most 1000 points per page; format=columns allows 100000")
     items, total = await services.metrics.history(session_id=session.id, key=key, epoch_from=epoch_from,
-                                                  epoch_to=epoch_to, limit=page.limit, offset=page.offset)
+                                                  epoch_to=epoch_to, limit=limit, offset=offset)
     return MetricList(items=items, total=total)
 
 

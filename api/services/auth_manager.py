@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from api.database import Database
 from api.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
 from api.models.auth import ApiKeyCreated, ApiKeyRead, AuthAttemptList, AuthAttemptRead, Role
+from api.services.write_buffer import WriteBuffer
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,8 @@ class AuthManager:
         self._db = db
         self._by_hash: dict[str, ApiKeyRead] = {}
         self._failures = FailureTracker(policy or LockoutPolicy())
-        self._pending_attempts: list[tuple[float, int | None, str, str, str, str]] = []
+        self._pending_attempts = WriteBuffer(
+            db, "INSERT INTO auth_attempts (ts, key_id, client, method, path, outcome) VALUES (?, ?, ?, ?, ?, ?)")
 
     async def load(self) -> None:
         rows = await self._db.fetch_all(f"SELECT {_KEY_COLUMNS}, key_hash FROM api_keys")
@@ -169,12 +171,7 @@ class AuthManager:
 
     async def flush_attempts(self) -> None:
         """Write buffered attempts in one batch: a row per request would cost a commit per request."""
-        if not self._pending_attempts:
-            return
-        batch, self._pending_attempts = self._pending_attempts, []
-        await self._db.executemany(
-            "INSERT INTO auth_attempts (ts, key_id, client, method, path, outcome) VALUES (?, ?, ?, ?, ?, ?)", batch
-        )
+        batch = await self._pending_attempts.flush()
         last_used: dict[int, float] = {}
         for ts, key_id, *_rest in batch:
             if key_id is not None:
@@ -189,7 +186,7 @@ class AuthManager:
         await self._db.execute("DELETE FROM auth_attempts WHERE ts < ?", (time.time() - older_than_s,))
 
     def _record(self, key_id: int | None, client: str, method: str, path: str, outcome: str) -> None:
-        self._pending_attempts.append((time.time(), key_id, client, method, path, outcome))
+        self._pending_attempts.add((time.time(), key_id, client, method, path, outcome))
         level = logging.DEBUG if outcome == "ok" else logging.WARNING
         logger.log(level, "auth %s: key=%s client=%s %s %s", outcome, key_id or "unknown", client, method, path)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from api.database import Database
 from api.models.sessions import LogLine
+from api.services.write_buffer import WriteBuffer
 
 _LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -19,18 +20,14 @@ class LogStore:
     def __init__(self, db: Database, *, max_line: int = 4000) -> None:
         self._db = db
         self._max_line = max_line
-        self._pending: list[tuple[int, float, str, str]] = []
+        self._pending = WriteBuffer(db, "INSERT INTO logs (session_id, ts, level, message) VALUES (?, ?, ?, ?)")
 
     def append(self, *, session_id: int, ts: float, level: str, message: str) -> None:
         level = level if level in _LEVELS else "INFO"
-        self._pending.append((session_id, ts, level, message[: self._max_line]))
+        self._pending.add((session_id, ts, level, message[: self._max_line]))
 
     async def flush(self) -> int:
-        if not self._pending:
-            return 0
-        batch, self._pending = self._pending, []
-        await self._db.executemany("INSERT INTO logs (session_id, ts, level, message) VALUES (?, ?, ?, ?)", batch)
-        return len(batch)
+        return len(await self._pending.flush())
 
     async def query(
         self,

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from api.database import Database
 from api.models.sessions import MetricPoint
+from api.services.write_buffer import WriteBuffer
 
 BATCH_PREFIX = "batch/"
+COLUMN_FIELDS = {"steps": "step", "epochs": "epoch", "values": "value", "ts": "ts"}
 
 
 class MetricsStore:
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._pending: list[tuple[int, str, int, int, float, float]] = []
+        # REPLACE: a resumed run reports its last epoch again; the newer value wins.
+        self._pending = WriteBuffer(
+            db, "INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) VALUES (?, ?, ?, ?, ?, ?)")
 
     def add(self, *, session_id: int, epoch: int, step: int, values: dict[str, float], prefix: str = "") -> None:
         ts = time.time()
@@ -31,14 +37,7 @@ class MetricsStore:
         return len(self._pending)
 
     async def flush(self) -> int:
-        if not self._pending:
-            return 0
-        batch, self._pending = self._pending, []
-        # REPLACE: a resumed run reports its last epoch again; the newer value wins.
-        await self._db.executemany(
-            "INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) VALUES (?, ?, ?, ?, ?, ?)", batch
-        )
-        return len(batch)
+        return len(await self._pending.flush())
 
     async def history(
         self,
@@ -70,6 +69,29 @@ class MetricsStore:
             [*params, limit, offset],
         )
         return [MetricPoint(**dict(row)) for row in rows], int(total)
+
+    async def columns(self, *, session_id: int, key: str, fields: Sequence[str], epoch_from: int | None,
+                      epoch_to: int | None, limit: int, offset: int) -> str:
+        """One key's history as parallel JSON arrays (`fields` of steps, epochs, values, ts), as JSON text.
+
+        SQLite builds the arrays itself (json_group_array, numbers to 15 significant digits): no Python object
+        per point, so 100k points cost tens of milliseconds, not hundreds."""
+        where, params = ["session_id = ?", "key = ?"], [session_id, key]
+        for clause, value in (("epoch >= ?", epoch_from), ("epoch <= ?", epoch_to)):
+            if value is not None:
+                where.append(clause)
+                params.append(value)
+        clause = " AND ".join(where)
+        columns = [COLUMN_FIELDS[field] for field in fields]
+        arrays = ", ".join(f"json_group_array({column})" for column in columns)
+        rows = await self._db.read_tuples(
+            f"SELECT count(*), {arrays} FROM (SELECT {', '.join(columns)} FROM metrics WHERE {clause} "
+            "ORDER BY step LIMIT ? OFFSET ?)", [*params, limit, offset])
+        count, *texts = rows[0]
+        total = offset + count if count < limit else await self._db.fetch_value(
+            f"SELECT COUNT(*) FROM metrics WHERE {clause}", params)
+        body = "".join(f',"{field}":{text}' for field, text in zip(fields, texts, strict=True))
+        return f'{{"key":{json.dumps(key)},"total":{int(total)}{body}}}'
 
     async def epoch_series(self, session_id: int) -> dict[str, list[tuple[int, float]]]:
         """Every per-epoch key with its (epoch, value) points, for charts."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -54,6 +55,10 @@ class Telemetry:
         self.loop_lag_max = Gauge(
             "event_loop_lag_max_seconds", "Largest event-loop delay seen since start.", registry=self.registry
         )
+        self.loop_lag_recent = Gauge(
+            "event_loop_lag_recent_max_seconds", "Largest event-loop delay in the last 60 seconds.",
+            registry=self.registry,
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(status)).inc()
@@ -68,16 +73,25 @@ class Telemetry:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    async def watch_loop_lag(self, interval_s: float = 0.1) -> None:
+    async def watch_loop_lag(self, interval_s: float = 0.1, window_s: int = 60) -> None:
         """Runs forever: how late a sleep wakes up is how long the loop was blocked."""
         worst = 0.0
+        per_second: deque[tuple[int, float]] = deque()  # (second, worst lag in it) for the recent window
         while True:
             started = time.perf_counter()
             await asyncio.sleep(interval_s)
             lag = max(0.0, time.perf_counter() - started - interval_s)
             worst = max(worst, lag)
+            second = int(time.monotonic())
+            if per_second and per_second[-1][0] == second:
+                per_second[-1] = (second, max(per_second[-1][1], lag))
+            else:
+                per_second.append((second, lag))
+            while per_second[0][0] <= second - window_s:
+                per_second.popleft()
             self.loop_lag.set(lag)
             self.loop_lag_max.set(worst)
+            self.loop_lag_recent.set(max(value for _, value in per_second))
 
 
 def system_gauges(sample: SystemSample) -> Iterator[GaugeMetricFamily]:

@@ -58,6 +58,7 @@ class SessionManager:
         gpu_count: Callable[[], int],
         evaluations: EvaluationStore,
         process_factory: Callable[[dict[str, Any]], TrainingProcess] = TrainingProcess,
+        child_nice: int = 0,
     ) -> None:
         self.evaluations = evaluations
         self.store, self.metrics, self.logs, self.bus = store, metrics, logs, bus
@@ -67,7 +68,7 @@ class SessionManager:
         self.stop_grace_s = stop_grace_s
         self.auto_resume = auto_resume
         self.gpu_count = gpu_count
-        self.process_factory = process_factory
+        self.process_factory, self.child_nice = process_factory, child_nice
         self._runs: dict[int, SessionRun] = {}
         self._supervisors: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -281,7 +282,7 @@ class SessionManager:
         checkpoint = row["checkpoint"]
         resume = checkpoint if checkpoint and Path(checkpoint).is_file() else None
         return {**config, "session_id": row["id"], "task": row["task"], "kind": row["kind"], "data": data,
-                "device": device,
+                "device": device, "nice": self.child_nice,
                 "run_dir": str(run_dir), "config_dir": str(self.config_dir), "resume": resume}
 
     async def _supervise(self, run: SessionRun) -> None:

@@ -75,6 +75,8 @@ def train(config: dict[str, Any], channel: Channel, stop_event: Any) -> dict[str
 
 def main(config: dict[str, Any], connection: Any, stop_event: Any, parent_pid: int) -> None:
     threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watchdog").start()
+    if config.get("nice"):  # below the server: a busy trainer must not slow the API, and loses nothing when it is idle
+        os.nice(int(config["nice"]))
     channel = Channel(connection)
     run_dir = Path(config["run_dir"])
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ class Call:
     method: str
     params: dict[str, Any]
     files: dict[str, bytes] = field(default_factory=dict)
+    at: float = field(default_factory=time.time)  # when the request arrived (wall clock, for latency)
 
     def markup(self) -> dict[str, Any]:
         raw = self.params.get("reply_markup")

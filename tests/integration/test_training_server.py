@@ -36,6 +36,21 @@ async def test_session_trains_to_completion_with_metrics_logs_and_a_model(live_s
         batches = (await http.get(f"/sessions/{created['id']}/metrics",
                                   params={"key": "batch/train/box_loss"})).json()
         assert batches["total"] >= 2
+        columns = (await http.get(f"/sessions/{created['id']}/metrics", params={
+            "key": "train/box_loss", "format": "columns", "limit": 100000, "fields": "steps,epochs,values,ts"})).json()
+        assert columns["steps"] == [1, 2] and columns["epochs"] == [1, 2] and columns["key"] == "train/box_loss"
+        assert columns["values"] == pytest.approx([p["value"] for p in history["items"]], rel=1e-13)
+        assert columns["ts"] == pytest.approx([p["ts"] for p in history["items"]], abs=1e-3)
+        assert columns["total"] == 2
+        assert set((await http.get(f"/sessions/{created['id']}/metrics",
+                                   params={"key": "train/box_loss", "format": "columns"})).json()) == {
+            "key", "total", "steps", "values"}
+        page = (await http.get(f"/sessions/{created['id']}/metrics",
+                               params={"key": "train/box_loss", "format": "columns", "limit": 1, "offset": 1})).json()
+        assert page["steps"] == [2] and page["total"] == 2
+        for bad in ({"format": "columns"}, {"limit": 5000}, {"key": "x", "format": "columns", "fields": "steps,bogus"}):
+            refused = await http.get(f"/sessions/{created['id']}/metrics", params=bad)
+            assert refused.status_code == 422 and refused.json()["error"]["code"] == "validation_error"
         latest = (await http.get(f"/sessions/{created['id']}/metrics/latest")).json()
         assert latest["epoch"] == 2 and latest["metrics"] == done["latest_metrics"]
 
