@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     auth_failure_window_s: float = Field(60.0, gt=0, description="Window in which failures are counted.")
     auth_lockout_s: float = Field(300.0, gt=0, description="How long a locked-out client gets 429.")
     max_upload_mb: int = Field(500, ge=1, description="Largest accepted request body in MiB.")
+    body_idle_timeout_s: float = Field(30.0, gt=0, description="A request body that stops arriving this long: 408.")
     stop_grace_s: float = Field(20.0, gt=0, description="Seconds a stopping run may take before it is killed.")
     training_nice: int = Field(10, ge=0, le=19, description="CPU niceness of training processes (0 = as the server).")
     recognition_max_images: int = Field(32, ge=1, le=1000, description="Images per recognition request.")

@@ -103,7 +103,8 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
     errors.install_error_handlers(app)
     for module in (health, auth, system, datasets, models, sessions, evaluations, recognitions, events):
         app.include_router(module.router, prefix=API_PREFIX)
-    app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry,
+                       body_idle_timeout_s=settings.body_idle_timeout_s)
     return app
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -11,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import AppError, PayloadTooLarge, UnsupportedMediaType
+from api.errors import AppError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 from api.services.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
@@ -34,10 +35,11 @@ async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict
 class RequestGuard:
     """Outermost app middleware; everything it refuses is refused before the route reads the body."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, telemetry: Telemetry) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, telemetry: Telemetry, body_idle_timeout_s: float = 30.0) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.telemetry = telemetry
+        self.body_idle_timeout_s = body_idle_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,9 +50,13 @@ class RequestGuard:
         started = time.perf_counter()
         status_holder = [500]
         response_started = [False]
+        request_body = _BodyState(self._limited(receive), expects_body=_declares_body(scope),
+                                  idle_timeout_s=self.body_idle_timeout_s)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                if message["status"] >= 400:
+                    await request_body.drain()
                 response_started[0] = True
                 status_holder[0] = message["status"]
                 message.setdefault("headers", [])
@@ -59,10 +65,12 @@ class RequestGuard:
 
         try:
             self._check_headers(scope)
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, request_body.receive, send_with_id)
         except AppError as exc:
             if response_started[0]:
                 raise
+            if isinstance(exc, PayloadTooLarge):
+                request_body.complete = True  # too large is too large to read: the client may see a reset
             await send_json(send_with_id, exc.status_code, error_body(exc.code, exc.message, exc.details), exc.headers)
         except Exception:
             logger.exception("unhandled error, request id %s, %s %s", request_id, scope["method"], scope["path"])
@@ -80,7 +88,7 @@ class RequestGuard:
         length = headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
             raise self._too_large()
-        has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+        has_body = _declares_body(scope)
         if scope["method"] in ("POST", "PUT", "PATCH") and has_body:
             content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
             if content_type not in _BODY_TYPES:
@@ -109,3 +117,43 @@ class RequestGuard:
             f"The request body is larger than the limit of {self.max_body_bytes} bytes.",
             details={"max_bytes": self.max_body_bytes},
         )
+
+
+def _declares_body(scope: Scope) -> bool:
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length")
+    return (length is not None and length != b"0") or b"transfer-encoding" in headers
+
+
+class _BodyState:
+    """Knows whether the request body was read to its end. An error answered before that (a multipart part over
+    its limit, say) first reads the rest, bounded by the body cap and a timeout: a connection closed with unread
+    data is reset, and the reset would swallow the answer that says what was wrong."""
+
+    DRAIN_TIMEOUT_S = 2.0
+
+    def __init__(self, receive: Receive, *, expects_body: bool, idle_timeout_s: float) -> None:
+        self._receive = receive
+        self.complete = not expects_body
+        self._idle_timeout_s = idle_timeout_s
+
+    async def receive(self) -> Message:
+        if self.complete:  # later receives wait for a disconnect (SSE): no timeout there
+            return await self._receive()
+        try:
+            async with asyncio.timeout(self._idle_timeout_s):
+                message = await self._receive()
+        except TimeoutError:  # a body that stops arriving (a lying Content-Length, a slow-loris) holds nothing
+            self.complete = True
+            raise RequestTimeout(f"No request body arrived for {self._idle_timeout_s:g} s.") from None
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            self.complete = True
+        return message
+
+    async def drain(self) -> None:
+        try:
+            async with asyncio.timeout(self.DRAIN_TIMEOUT_S):
+                while not self.complete:
+                    await self.receive()
+        except (TimeoutError, AppError):  # a client that stalls or sends past the cap is not waited for longer
+            self.complete = True

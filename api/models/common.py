@@ -22,3 +22,6 @@ class Health(BaseModel):
     version: str
     uptime_s: float
     database: str = Field(examples=["ok"])
+
+
+MAX_ID = 2**63 - 1  # SQLite's INTEGER: a larger id must be a 422, not an OverflowError (500) in the driver

@@ -6,11 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from api.models.common import MAX_ID
 from api.models.sessions import SessionStatus
 
 
 class EvaluationCreate(BaseModel):
-    dataset: int = Field(ge=1, examples=[1])
+    dataset: int = Field(ge=1, le=MAX_ID, examples=[1])
     split: Literal["train", "val", "test"] = "val"
     conf: float = Field(0.001, ge=0, le=1, description="Detection confidence threshold (Ultralytics' val default).")
     iou: float = Field(0.7, ge=0, le=1)

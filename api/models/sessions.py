@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
+from api.models.common import MAX_ID
 from api.models.datasets import Task
 
 ARCHITECTURE_PATTERN = re.compile(r"^(yolov8|yolo11|yolo26)[nsmlx](-cls)?\.yaml$")
@@ -38,7 +39,7 @@ class SessionCreate(BaseModel):
         "sizes n/s/m/l/x) to train from scratch, or a registered model id to fine-tune.",
         examples=["yolov8n.yaml"],
     )
-    dataset: int = Field(ge=1, description="Dataset id.", examples=[1])
+    dataset: int = Field(ge=1, le=MAX_ID, description="Dataset id.", examples=[1])
     epochs: int = Field(ge=1, le=10000, examples=[3])
     batch: int | None = Field(None, ge=1, le=1024, description="Default 16 (fewer when the dataset is smaller).")
     imgsz: int | None = Field(None, ge=32, le=2048, multiple_of=32, description="Default: fits the dataset's images.")
@@ -52,8 +53,8 @@ class SessionCreate(BaseModel):
     @classmethod
     def _model_spec(cls, value: str | int) -> str | int:
         if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-            if int(value) < 1:
-                raise ValueError("a model id is a positive integer")
+            if not 1 <= int(value) <= MAX_ID:
+                raise ValueError(f"a model id is an integer from 1 to {MAX_ID}")
             return int(value)
         if not ARCHITECTURE_PATTERN.match(value):
             raise ValueError("must be an architecture YAML such as yolov8n.yaml / yolo11n-cls.yaml, or a model id")

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.models.auth import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead, AuthAttemptList, Role, WhoAmI
-from api.routes.deps import CurrentKey, OnBehalfOf, Page, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Id, OnBehalfOf, Page, ServicesDep, require_role
 from api.routes.responses import errors
 
 router = APIRouter(tags=["auth"])
@@ -36,7 +36,7 @@ async def create_key(body: ApiKeyCreate, key: CurrentKey, services: ServicesDep)
 
 
 @admin.delete("/keys/{key_id}", response_model=ApiKeyRead, responses=errors(404, 409))
-async def revoke_key(key_id: int, services: ServicesDep) -> ApiKeyRead:
+async def revoke_key(key_id: Id, services: ServicesDep) -> ApiKeyRead:
     """Revoke a key; requests with it get 401 from now on."""
     return await services.auth.revoke_key(key_id)
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from api.models.auth import Role
 from api.models.datasets import DatasetList, DatasetRead, Task
-from api.routes.deps import CurrentKey, Page, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Id, Page, ServicesDep, require_role
 from api.routes.responses import errors
 from api.services.dataset_samples import render_sample
 
@@ -18,7 +18,7 @@ viewer = APIRouter(tags=["datasets"], dependencies=[require_role(Role.viewer)], 
 operator = APIRouter(tags=["datasets"], dependencies=[require_role(Role.operator)], responses=errors())
 
 
-async def dataset_or_404(dataset_id: int, services: ServicesDep) -> DatasetRead:
+async def dataset_or_404(dataset_id: Id, services: ServicesDep) -> DatasetRead:
     return await services.datasets.get(dataset_id)
 
 

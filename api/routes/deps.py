@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.models.auth import ApiKeyRead, Role
+from api.models.common import MAX_ID
 from api.services.container import Services
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
@@ -78,3 +79,6 @@ async def page_params(
 
 
 Page = Annotated[PageParams, Depends(page_params)]
+
+
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="An id (1 or more).")]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.models.auth import Role
 from api.models.evaluations import EvaluationCreate, EvaluationRead
-from api.routes.deps import CurrentKey, OnBehalfOf, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Id, OnBehalfOf, ServicesDep, require_role
 from api.routes.responses import errors
 
 viewer = APIRouter(tags=["evaluations"], dependencies=[require_role(Role.viewer)], responses=errors())
@@ -15,14 +15,14 @@ operator = APIRouter(tags=["evaluations"], dependencies=[require_role(Role.opera
 
 @operator.post("/models/{model_id}/evaluate", response_model=EvaluationRead, status_code=201,
                responses=errors(404, 415))
-async def evaluate_model(model_id: int, body: EvaluationCreate, key: CurrentKey, behalf: OnBehalfOf,
+async def evaluate_model(model_id: Id, body: EvaluationCreate, key: CurrentKey, behalf: OnBehalfOf,
                          services: ServicesDep) -> EvaluationRead:
     """Queue a validation run (it may wait behind training); poll GET /evaluations/{id} for the numbers."""
     return await services.sessions.create_evaluation(model_id, body, created_by=key.id, on_behalf_of=behalf)
 
 
 @viewer.get("/evaluations/{evaluation_id}", response_model=EvaluationRead, responses=errors(404))
-async def get_evaluation(evaluation_id: int, services: ServicesDep) -> EvaluationRead:
+async def get_evaluation(evaluation_id: Id, services: ServicesDep) -> EvaluationRead:
     """Status and, once completed, precision/recall/mAP overall and per class (top1/top5 for classify)."""
     return await services.sessions.evaluations.get(evaluation_id)
 

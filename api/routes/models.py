@@ -10,13 +10,13 @@ from fastapi.responses import FileResponse, Response
 from api.models.auth import Role
 from api.models.datasets import Task
 from api.models.registry import ModelExport, ModelList, ModelRead
-from api.routes.deps import CurrentKey, Page, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Id, Page, ServicesDep, require_role
 from api.routes.responses import errors
 
 router = APIRouter(tags=["models"], dependencies=[require_role(Role.viewer)], responses=errors())
 
 
-async def model_or_404(model_id: int, services: ServicesDep) -> ModelRead:
+async def model_or_404(model_id: Id, services: ServicesDep) -> ModelRead:
     return await services.models.get(model_id)
 
 

@@ -10,8 +10,9 @@ from fastapi.responses import FileResponse, Response
 
 from api.errors import PayloadTooLarge, ValidationFailed
 from api.models.auth import Role
+from api.models.common import MAX_ID
 from api.models.recognitions import RecognitionList, RecognitionParams, RecognitionRead
-from api.routes.deps import CurrentKey, OnBehalfOf, Page, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Id, OnBehalfOf, Page, ServicesDep, require_role
 from api.routes.responses import errors
 
 viewer = APIRouter(tags=["recognition"], dependencies=[require_role(Role.viewer)], responses=errors())
@@ -32,7 +33,7 @@ def parse_kit(kit: str | None) -> dict[str, int] | None:
     return value
 
 
-async def recognition_or_404(recognition_id: int, services: ServicesDep) -> RecognitionRead:
+async def recognition_or_404(recognition_id: Id, services: ServicesDep) -> RecognitionRead:
     return await services.recognizer.get(recognition_id)
 
 
@@ -45,7 +46,7 @@ async def create_recognition(
     behalf: OnBehalfOf,
     services: ServicesDep,
     images: Annotated[list[UploadFile], File(description="1..N JPEG, PNG or WebP photos (repeat the field).")],
-    model: Annotated[int, Form(ge=1, description="Model id.")],
+    model: Annotated[int, Form(ge=1, le=MAX_ID, description="Model id.")],
     conf: Annotated[float, Form(ge=0, le=1)] = 0.5,
     iou: Annotated[float, Form(ge=0, le=1)] = 0.7,
     classes: Annotated[str | None, Form(description="Comma-separated class names to keep.")] = None,
@@ -76,7 +77,7 @@ async def create_recognition(
 async def list_recognitions(
     services: ServicesDep, page: Page,
     user: Annotated[str | None, Query(max_length=100, description="X-On-Behalf-Of value, e.g. tg:42.")] = None,
-    model: Annotated[int | None, Query(ge=1)] = None,
+    model: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     verdict: Annotated[Literal["complete", "incomplete", "unchecked"] | None, Query()] = None,
     since: Annotated[float | None, Query(ge=0, description="Unix time.")] = None,
     until: Annotated[float | None, Query(ge=0, description="Unix time.")] = None,

@@ -12,6 +12,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from api.errors import ValidationFailed
 from api.models.auth import Role
+from api.models.common import MAX_ID
 from api.models.sessions import (
     LatestMetrics,
     LogLevel,
@@ -25,7 +26,7 @@ from api.models.sessions import (
     SessionStatus,
     SessionUpdate,
 )
-from api.routes.deps import CurrentKey, OnBehalfOf, Page, ServicesDep, require_role
+from api.routes.deps import CurrentKey, Id, OnBehalfOf, Page, ServicesDep, require_role
 from api.routes.responses import errors
 from api.services.charts import render_training_chart
 
@@ -34,7 +35,7 @@ operator = APIRouter(tags=["sessions"], dependencies=[require_role(Role.operator
 admin = APIRouter(tags=["sessions"], dependencies=[require_role(Role.admin)], responses=errors())
 
 
-async def session_or_404(session_id: int, services: ServicesDep) -> SessionRead:
+async def session_or_404(session_id: Id, services: ServicesDep) -> SessionRead:
     return await services.sessions.get(session_id)
 
 
@@ -99,8 +100,8 @@ async def get_session_metrics(
     session: SessionDep, services: ServicesDep,
     key: Annotated[str | None, Query(max_length=200, description="One key, e.g. metrics/mAP50(B) or "
                                      "batch/train/box_loss. Default: all per-epoch keys.")] = None,
-    epoch_from: Annotated[int | None, Query(ge=0)] = None,
-    epoch_to: Annotated[int | None, Query(ge=0)] = None,
+    epoch_from: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    epoch_to: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     format: Annotated[Literal["points", "columns"], Query(
         description="points: a list of objects; columns: one key's history as parallel arrays (needs key).")] = "points",
     fields: Annotated[str, Query(max_length=40, pattern=r"^(steps|epochs|values|ts)(,(steps|epochs|values|ts)){0,3}$",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,9 @@ def _architecture(model: Any) -> str:
     """The YAML the model was built from (Ultralytics keeps the scaled name, e.g. yolov8n.yaml)."""
     spec = getattr(model, "yaml", None)
     source = spec.get("yaml_file") if isinstance(spec, dict) else None
-    return Path(str(source)).stem if source else type(model).__name__
+    name = Path(str(source)).stem if source else type(model).__name__
+    # It comes from inside the uploaded file and ends up in a download's file name (a header): plain chars only.
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:64] or "model"
 
 
 def inspect_checkpoint(path: Path) -> CheckpointInfo:
