@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -98,7 +97,3 @@ async def main(settings: BotSettings) -> None:
     runtime = await BotRuntime.create(settings)
     logger.info("bot started; server %s, Bot API %s", settings.api_url, settings.telegram_api_url)
     await runtime.run()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    asyncio.run(main(BotSettings()))  # type: ignore[call-arg]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from html import escape
 from typing import Any
@@ -162,8 +163,8 @@ def recognition_caption(recognition: Mapping[str, Any], image: Mapping[str, Any]
 def recognition_summary(recognition: Mapping[str, Any], lang: str) -> str:
     """One summary for an album: the overall verdict, then a line per photo."""
     images = recognition["images"]
-    overall = (t(lang, "verdict.complete", found=len([i for i in images if i["verdict"] == "complete"]), expected=len(images))
-               if recognition["verdict"] == "complete" else "⚠️")
+    overall = t(lang, "verdict.complete", found=len(images), expected=len(images)) \
+        if recognition["verdict"] == "complete" else "⚠️"
     lines = [t(lang, "recognition.summary", n=len(images), verdict=overall)]
     for image in images:
         lines.append(t(lang, "recognition.photo", n=image["index"] + 1, verdict=verdict_text(image, lang)))
@@ -183,8 +184,6 @@ def logs_page(session_id: int, lines: list[Mapping[str, Any]], *, first: int, to
 
 def parse_check(text: str) -> int | dict[str, int] | None:
     """A chat's kit check from text: "11" -> 11; "wrench=2, pliers=1" or JSON -> {name: count}; else None."""
-    import json
-
     text = text.strip()
     if text.isdigit():
         return int(text) if int(text) <= 10_000 else None

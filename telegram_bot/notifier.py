@@ -78,10 +78,6 @@ class ProgressNotifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    @property
-    def stream_connected(self) -> bool:
-        return self._stream.connected
-
     async def follow(self, chat_id: int, session: dict[str, Any], lang: str) -> None:
         """Post the run's progress message in the chat and keep it up to date."""
         message = await self._bot.send_message(chat_id, session_card(session, lang),
@@ -157,7 +153,7 @@ class ProgressNotifier:
         self._last_refresh[session_id] = time.monotonic()
         for sub in list(subs.values()):
             if session is None:
-                await self._forget(sub)
+                self._forget(sub)
             elif not await self._update(sub, session):
                 self._dirty.add(session_id)  # throttled in that chat: try again shortly
 
@@ -172,7 +168,7 @@ class ProgressNotifier:
             self._last_text[(sub.chat_id, sub.session_id)] = text
             await self._edit(sub, text, session)
         if finished and await self._storage.mark_finished(chat_id=sub.chat_id, session_id=sub.session_id):
-            await self._forget(sub)
+            self._forget(sub)
             await self._announce_end(sub, session)
         return True
 
@@ -187,7 +183,7 @@ class ProgressNotifier:
         except (TelegramBadRequest, TelegramForbiddenError) as exc:
             logger.info("progress message of session %s in chat %s not edited: %s", sub.session_id, sub.chat_id, exc)
 
-    async def _forget(self, sub: Subscription) -> None:
+    def _forget(self, sub: Subscription) -> None:
         subs = self._subs.get(sub.session_id, {})
         subs.pop(sub.chat_id, None)
         if not subs:

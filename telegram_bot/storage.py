@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
@@ -43,7 +43,6 @@ class Subscription:
     session_id: int
     message_id: int
     lang: str
-    finished: bool = field(default=False)
 
 
 class BotStorage:
@@ -108,8 +107,3 @@ class BotStorage:
         query = "SELECT chat_id, session_id, message_id, lang FROM subscriptions WHERE finished = 0"
         async with self._db.execute(query) as cursor:
             return [Subscription(*row) for row in await cursor.fetchall()]
-
-    async def subscriptions_of(self, session_id: int) -> list[Subscription]:
-        query = "SELECT chat_id, session_id, message_id, lang, finished FROM subscriptions WHERE session_id = ?"
-        async with self._db.execute(query, (session_id,)) as cursor:
-            return [Subscription(*row[:4], finished=bool(row[4])) for row in await cursor.fetchall()]

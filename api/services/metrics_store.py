@@ -49,20 +49,7 @@ class MetricsStore:
         limit: int,
         offset: int,
     ) -> tuple[list[MetricPoint], int]:
-        where = ["session_id = ?"]
-        params: list[Any] = [session_id]
-        if key is not None:
-            where.append("key = ?")
-            params.append(key)
-        else:
-            where.append("key NOT LIKE 'batch/%'")
-        if epoch_from is not None:
-            where.append("epoch >= ?")
-            params.append(epoch_from)
-        if epoch_to is not None:
-            where.append("epoch <= ?")
-            params.append(epoch_to)
-        clause = " AND ".join(where)
+        clause, params = _where(session_id, key, epoch_from, epoch_to)
         total = await self._db.fetch_value(f"SELECT COUNT(*) FROM metrics WHERE {clause}", params)
         rows = await self._db.fetch_all(
             f"SELECT key, step, epoch, value, ts FROM metrics WHERE {clause} ORDER BY key, step LIMIT ? OFFSET ?",
@@ -76,12 +63,7 @@ class MetricsStore:
 
         SQLite builds the arrays itself (json_group_array, numbers to 15 significant digits): no Python object
         per point, so 100k points cost tens of milliseconds, not hundreds."""
-        where, params = ["session_id = ?", "key = ?"], [session_id, key]
-        for clause, value in (("epoch >= ?", epoch_from), ("epoch <= ?", epoch_to)):
-            if value is not None:
-                where.append(clause)
-                params.append(value)
-        clause = " AND ".join(where)
+        clause, params = _where(session_id, key, epoch_from, epoch_to)
         columns = [COLUMN_FIELDS[field] for field in fields]
         arrays = ", ".join(f"json_group_array({column})" for column in columns)
         rows = await self._db.read_tuples(
@@ -103,3 +85,14 @@ class MetricsStore:
         for row in rows:
             series.setdefault(row["key"], []).append((row["step"], row["value"]))
         return series
+
+
+def _where(session_id: int, key: str | None, epoch_from: int | None, epoch_to: int | None) -> tuple[str, list[Any]]:
+    """The WHERE clause of a history read: one key, or every per-epoch key; an epoch range."""
+    where = ["session_id = ?", "key = ?" if key is not None else "key NOT LIKE 'batch/%'"]
+    params: list[Any] = [session_id, *([key] if key is not None else [])]
+    for clause, value in (("epoch >= ?", epoch_from), ("epoch <= ?", epoch_to)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
+    return " AND ".join(where), params
