@@ -26,6 +26,7 @@ from api.services.metrics_store import MetricsStore
 from api.services.model_registry import ModelRegistry
 from api.services.recognition import Recognizer
 from api.services.session_store import SessionStore
+from api.services.storage_sweep import sweep_storage
 from api.services.system_monitor import GpuProbe, SystemMonitor
 from api.services.telemetry import Telemetry, system_gauges
 from api.services.training_session_manager import SessionManager
@@ -111,6 +112,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
 async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = await Database.open(settings.database_path)
+    await sweep_storage(db, settings.data_dir)  # what a kill -9 left half-written, before anything is served
     bus = EventBus()
     policy = LockoutPolicy(settings.auth_max_failures, settings.auth_failure_window_s, settings.auth_lockout_s)
     auth_manager = AuthManager(db, policy)

@@ -1,18 +1,25 @@
-"""kill -9 of the server mid-run: the child dies with it, and a restart resumes the run to completion."""
+"""kill -9 of the server mid-run and mid-upload: the child dies with it, the SQLite file stays sound, no row points
+at a partial file, a restart sweeps what the kill left half-written, the run resumes and the upload can be retried."""
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
+from tests.archives import detection_folder, zip_folder
+from tests.durability import assert_consistent, debris
 from tests.helpers import ServerProcess
 from tests.training_helpers import TINY
 
-pytestmark = pytest.mark.training
+pytestmark = [pytest.mark.training, pytest.mark.reliability]
 KEY = "tk_crash-test-key-123456"
+HEADERS = {"X-API-Key": KEY}
 
 
 def poll(server: ServerProcess, session_id: int, predicate, timeout: float = 120) -> dict:
@@ -43,6 +50,7 @@ def test_kill_9_of_the_server_mid_run_then_restart_resumes_to_completion(tmp_pat
         server.kill()
         gone, alive = psutil.wait_procs(children, timeout=15)
         assert not alive, "a training child outlived the server (orphan holding resources)"
+        assert_consistent(server.data_dir)
 
         server.start()
         resumed = poll(server, session_id, lambda s: s["status"] in ("completed", "failed"))
@@ -55,6 +63,7 @@ def test_kill_9_of_the_server_mid_run_then_restart_resumes_to_completion(tmp_pat
         assert "interrupted" in server.output()
     finally:
         server.stop()
+    assert_consistent(server.data_dir)
 
 
 def test_without_auto_resume_an_interrupted_run_waits_for_the_user(tmp_path) -> None:
@@ -72,3 +81,76 @@ def test_without_auto_resume_an_interrupted_run_waits_for_the_user(tmp_path) -> 
         assert stop.status_code == 200 and stop.json()["status"] == "queued"
     finally:
         server.stop()
+
+
+def in_background(request: Callable[[], httpx.Response]) -> threading.Thread:
+    """A request whose answer the test does not wait for (the server is killed under it)."""
+    def run() -> None:
+        try:
+            request()
+        except httpx.HTTPError:
+            pass
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def kill_when(server: ServerProcess, seen: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """kill -9 the moment `seen()` holds: the write it watches for is under way."""
+    deadline = time.monotonic() + timeout
+    while not seen():
+        assert time.monotonic() < deadline, f"never saw {what}:\n{server.output()[-2000:]}"
+        time.sleep(0.002)
+    server.kill()
+
+
+def count(server: ServerProcess, path: str) -> int:
+    return httpx.get(f"{server.url}/api/v1/{path}", headers=HEADERS, timeout=10).json()["total"]
+
+
+def test_kill_9_mid_upload_leaves_no_partial_file_and_the_upload_can_be_retried(tmp_path: Path,
+                                                                                 trained_weights: Path) -> None:
+    data = tmp_path / "data"
+    archive = zip_folder(detection_folder(tmp_path / "big", train=400, val=40))  # validating it takes a while
+    weights = trained_weights.read_bytes()
+    photo = next((tmp_path / "big" / "images" / "val").iterdir()).read_bytes()
+    server = ServerProcess(data, "--api-keys", KEY).start()
+
+    def post(path: str, **kwargs: object) -> httpx.Response:
+        return httpx.post(f"{server.url}/api/v1/{path}", headers=HEADERS, timeout=60, **kwargs)  # type: ignore[arg-type]
+
+    def restart_and_check() -> None:
+        assert_consistent(data)  # as the kill left it
+        server.start()
+        assert debris(data) == [], "the restart should sweep what the kill left half-written"
+        assert_consistent(data)
+
+    try:
+        datasets = count(server, "datasets")
+        in_background(lambda: post("datasets", files={"file": ("big.zip", archive)}))
+        kill_when(server, lambda: any((data / "datasets").glob(".staging-*/extracted/*")), "the archive extracted")
+        assert debris(data), "the kill should have landed while the upload was being written"
+        restart_and_check()
+        assert count(server, "datasets") == datasets
+        assert post("datasets", files={"file": ("big.zip", archive)}).status_code == 201  # not a 409 duplicate
+
+        in_background(lambda: post("models", files={"file": ("best.pt", weights)}))
+        kill_when(server, lambda: any(p.stat().st_size == len(weights) for p in (data / "models").glob(".uploads/*")),
+                  "the weights staged")
+        assert debris(data), "the kill should have landed while the weights were being checked"
+        restart_and_check()
+        assert count(server, "models") == 0
+        model = post("models", files={"file": ("best.pt", weights)})
+        assert model.status_code == 201, model.text
+
+        for _ in range(6):
+            in_background(lambda: post("recognitions", files=[("images", ("a.jpg", photo))] * 4,
+                                       data={"model": str(model.json()["id"])}))
+        kill_when(server, lambda: any((data / "recognitions").glob(".staging-*/*")), "photos being stored")
+        restart_and_check()
+        assert post("recognitions", files={"images": ("a.jpg", photo)},
+                    data={"model": str(model.json()["id"])}).status_code == 201
+        assert count(server, "recognitions") >= 1
+    finally:
+        server.stop()
+    assert_consistent(data)
