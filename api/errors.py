@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import sqlite3
 from typing import Any
 
 
@@ -88,3 +90,21 @@ class TooManyRequests(AppError):
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class DiskFull(ServiceUnavailable):
+    """The data disk (files or SQLite) has no room left; whatever was being written was not stored."""
+
+    code = "disk_full"
+
+    def __init__(self, message: str = "The server's disk is full; nothing was stored.", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+
+
+def disk_full(exc: BaseException) -> DiskFull | None:
+    """DiskFull when `exc` means there is no room left (a file write or SQLite), else None."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFull()
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL:
+        return DiskFull()
+    return None

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import AppError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
+from api.errors import AppError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType, disk_full
 from api.services.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
@@ -66,18 +66,22 @@ class RequestGuard:
         try:
             self._check_headers(scope)
             await self.app(scope, request_body.receive, send_with_id)
-        except AppError as exc:
+        except Exception as exc:
+            error = exc if isinstance(exc, AppError) else disk_full(exc)
+            if error is None:
+                logger.exception("unhandled error, request id %s, %s %s", request_id, scope["method"], scope["path"])
+            elif error.code == "disk_full":
+                logger.error("disk full: %s %s stored nothing (%s)", scope["method"], scope["path"], exc)
             if response_started[0]:
                 raise
-            if isinstance(exc, PayloadTooLarge):
+            if error is None:
+                body = error_body("internal_error", "Internal server error.", {"request_id": request_id})
+                await send_json(send_with_id, 500, body)
+                return
+            if isinstance(error, PayloadTooLarge):
                 request_body.complete = True  # too large is too large to read: the client may see a reset
-            await send_json(send_with_id, exc.status_code, error_body(exc.code, exc.message, exc.details), exc.headers)
-        except Exception:
-            logger.exception("unhandled error, request id %s, %s %s", request_id, scope["method"], scope["path"])
-            if response_started[0]:
-                raise
-            body = error_body("internal_error", "Internal server error.", {"request_id": request_id})
-            await send_json(send_with_id, 500, body)
+            await send_json(send_with_id, error.status_code, error_body(error.code, error.message, error.details),
+                            error.headers)
         finally:
             route = scope.get("route")
             template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"

@@ -81,12 +81,18 @@ class LiveServer:
 class ServerProcess:
     """`python run_api.py ...` as a user runs it; output goes to a file the test can read."""
 
-    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+                 disk_mb: int | None = None) -> None:
+        # A data dir on a tmpfs of this size, private to the server, with its TMPDIR (where multipart bodies spool)
+        # on it too: a real disk that fills up.
+        self.disk_mb = disk_mb
         self.port = free_port()
         self.data_dir = data_dir
         self.log_path = data_dir.parent / f"server-{self.port}.log"
         self.args = ["--data-dir", str(data_dir), "--port", str(self.port), *args]
         self.env = {**os.environ, "SYSTEM_SAMPLE_INTERVAL_S": "0.5", "SHAPES_TRAIN_IMAGES": "24", **(env or {})}
+        if disk_mb:
+            self.env["TMPDIR"] = str(data_dir / "tmp")
         self.cwd = cwd or ROOT
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -97,10 +103,12 @@ class ServerProcess:
     def start(self, wait: bool = True) -> ServerProcess:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_api.py"), *self.args], stdout=log, stderr=subprocess.STDOUT,
-            env=self.env, cwd=self.cwd,
-        )
+        command = [sys.executable, str(ROOT / "run_api.py"), *self.args]
+        if self.disk_mb:  # a user + mount namespace: no privileges needed, and the mount dies with the process
+            self.data_dir.mkdir(exist_ok=True)
+            script = f'mount -t tmpfs -o size={self.disk_mb}m tmpfs "$0" && mkdir "$0/tmp" && exec "$@"'
+            command = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, str(self.data_dir), *command]
+        self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.cwd)
         if wait:
             self.wait_ready()
         return self
@@ -118,6 +126,26 @@ class ServerProcess:
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"server not ready:\n{self.output()}")
+
+    def data_path(self, *parts: str) -> Path:
+        """A path under the data dir as the server sees it (its private tmpfs, when it has one)."""
+        if not self.disk_mb:
+            return self.data_dir.joinpath(*parts)
+        assert self.proc is not None
+        return Path(f"/proc/{self.proc.pid}/root") / self.data_dir.resolve().relative_to("/") / Path(*parts)
+
+    def assert_consistent(self) -> None:
+        """tests.durability's check on the data dir; run inside the server's namespaces when it has its own disk
+        (SQLite resolves /proc/PID/root as a symlink and would open the folder under the mount)."""
+        if not self.disk_mb:
+            from tests.durability import assert_consistent
+            assert_consistent(self.data_dir)
+            return
+        assert self.proc is not None
+        check = subprocess.run(["nsenter", "-t", str(self.proc.pid), "-U", "-m", "--preserve-credentials",
+                                sys.executable, str(ROOT / "tests" / "durability.py"), str(self.data_dir)],
+                               capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert check.returncode == 0, check.stderr[-3000:]
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

@@ -20,7 +20,7 @@ from api.services import shapes
 from api.services.archive_safety import check_zip_magic, safe_extract
 from api.services.auth_manager import require_owner
 from api.services.dataset_validation import validate_and_normalise
-from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
+from api.services.uploads import AsyncReadable, stage_upload
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +139,6 @@ class DatasetRegistry:
             return await self._register(work / "final", name=display, task=found_task, classes=classes, info=info,
                                         source="upload", sha256=staged.sha256, created_by=created_by,
                                         original_filename=(filename or "")[:255] or None)
-        except OSError as exc:
-            raise disk_full_error(exc) or exc from None
         finally:
             staged.path.unlink(missing_ok=True)
             await asyncio.to_thread(shutil.rmtree, work, True)

@@ -20,7 +20,7 @@ from api.models.registry import ModelRead
 from api.services.auth_manager import require_owner
 from api.services.model_inspection import inspect_checkpoint
 from api.services.pickle_scan import scan_checkpoint
-from api.services.uploads import AsyncReadable, disk_full_error, stage_upload
+from api.services.uploads import AsyncReadable, stage_upload
 from api.trainers.exporter import MissingDependency, export_model
 
 _COLUMNS = ("id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at,"
@@ -96,8 +96,6 @@ class ModelRegistry:
                                       classes=info.classes, metrics=info.metrics, source="upload", session_id=None,
                                       sha256=staged.sha256, created_by=created_by,
                                       original_filename=(filename or "")[:255] or None)
-        except OSError as exc:
-            raise disk_full_error(exc) or exc from None
         finally:
             staged.path.unlink(missing_ok=True)
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import errno
 import hashlib
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from api.errors import PayloadTooLarge, ServiceUnavailable, ValidationFailed
+from api.errors import PayloadTooLarge, ValidationFailed
 
 _CHUNK = 1 << 20
 
@@ -26,12 +25,6 @@ class StagedFile:
     size: int
 
 
-def disk_full_error(exc: OSError) -> ServiceUnavailable | None:
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return ServiceUnavailable("The server's disk is full; nothing was stored.", code="disk_full")
-    return None
-
-
 async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: int, suffix: str) -> StagedFile:
     staging_dir.mkdir(parents=True, exist_ok=True)
     path = staging_dir / f"{uuid.uuid4().hex}{suffix}"
@@ -44,9 +37,6 @@ async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: i
                     raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.", details={"max_bytes": max_bytes})
                 digest.update(chunk)
                 await asyncio.to_thread(sink.write, chunk)
-    except OSError as exc:
-        path.unlink(missing_ok=True)
-        raise disk_full_error(exc) or exc from None
     except BaseException:
         path.unlink(missing_ok=True)
         raise

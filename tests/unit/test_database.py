@@ -1,11 +1,16 @@
-"""Migrations: a fresh file gets every version; an older file is upgraded in place, data kept."""
+"""Migrations: a fresh file gets every version; an older file is upgraded in place, data kept. Transactions that
+SQLite ends on its own keep their error; a full disk is recognised as one."""
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from api.database import Database, load_migrations
+from api.errors import disk_full
 
 
 async def test_fresh_database_is_at_latest_version_with_wal_and_foreign_keys(tmp_path: Path) -> None:
@@ -67,3 +72,30 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         assert await db.fetch_value("SELECT COUNT(*) FROM api_keys") == 0
     finally:
         await db.close()
+
+
+async def test_an_error_after_sqlite_rolled_back_on_its_own_surfaces_unmasked(tmp_path: Path) -> None:
+    # SQLite ends the transaction itself on SQLITE_FULL (a full disk), as INSERT OR ROLLBACK does here; a second
+    # ROLLBACK then fails with "no transaction is active", which used to hide the error that mattered.
+    db = await Database.open(tmp_path / "x.db", migrations=[(1, "CREATE TABLE t (x INTEGER UNIQUE);")])
+    try:
+        await db.execute("INSERT INTO t VALUES (1)")
+        with pytest.raises(sqlite3.IntegrityError):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO t VALUES (2)")
+                await conn.execute("INSERT OR ROLLBACK INTO t VALUES (1)")
+        assert await db.fetch_value("SELECT COUNT(*) FROM t") == 1
+        await db.execute("INSERT INTO t VALUES (3)")  # and the connection goes on
+        assert await db.fetch_value("SELECT COUNT(*) FROM t") == 2
+    finally:
+        await db.close()
+
+
+def test_disk_full_recognises_a_full_disk_and_nothing_else() -> None:
+    full_sqlite = sqlite3.OperationalError("database or disk is full")
+    full_sqlite.sqlite_errorcode = sqlite3.SQLITE_FULL  # type: ignore[attr-defined]
+    for exc in (OSError(errno.ENOSPC, "No space left on device"), OSError(errno.EDQUOT, "Quota"), full_sqlite):
+        error = disk_full(exc)
+        assert error is not None and error.status_code == 503 and error.code == "disk_full"
+    for exc in (OSError(errno.EACCES, "denied"), sqlite3.OperationalError("database is locked"), ValueError()):
+        assert disk_full(exc) is None
