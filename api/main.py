@@ -136,7 +136,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
         store=SessionStore(db), metrics=metrics, logs=logs, bus=bus, datasets=datasets_registry,
         models=model_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
         max_concurrent=settings.max_concurrent_sessions, stop_grace_s=settings.stop_grace_s,
-        auto_resume=settings.auto_resume, gpu_count=lambda: len(monitor.latest.gpus), evaluations=EvaluationStore(db),
+        auto_resume=settings.auto_resume, gpu_count=lambda: monitor.gpu.known_count, evaluations=EvaluationStore(db),
         child_nice=settings.training_nice,
     )
     await sessions.start()

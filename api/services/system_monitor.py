@@ -39,6 +39,8 @@ class GpuProbe:
         self._nvml = nvml if nvml is not None else _default_nvml()
         self._ready = False
         self.error: str | None = None
+        # The GPUs last seen: a failed reading empties the sample, but the cards are still there for scheduling.
+        self.known_count = 0
 
     def start(self) -> None:
         if self._nvml is None:
@@ -68,6 +70,7 @@ class GpuProbe:
         except Exception as exc:
             self.error = f"NVML read failed: {exc}"
             return []
+        self.known_count = count
         self.error = None if gpus else "no NVIDIA GPU found"
         return gpus
 

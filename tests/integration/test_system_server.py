@@ -1,4 +1,5 @@
-"""The system sampler through a real server: no GPU, a faked NVML, history, the events socket."""
+"""The system sampler through a real server: no GPU, a faked NVML (also one that fails mid-run), history, the
+events socket."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from tests.helpers import ADMIN_KEY, LiveServer, make_settings
+from tests.training_helpers import TINY, create_session, wait_for, wait_status
 
 
 class FakeNvml:
@@ -48,6 +50,22 @@ class FakeNvml:
 class MissingNvml(FakeNvml):
     def nvmlInit(self) -> None:
         raise pynvml.NVMLError(pynvml.NVML_ERROR_LIBRARY_NOT_FOUND)
+
+
+class FlakyNvml(FakeNvml):
+    """Reads like FakeNvml until `lost` is set, then fails like a GPU that fell off the bus."""
+
+    lost = False
+
+    def nvmlDeviceGetCount(self) -> int:
+        if self.lost:
+            raise pynvml.NVMLError(pynvml.NVML_ERROR_GPU_IS_LOST)
+        return 2
+
+    def nvmlDeviceGetHandleByIndex(self, index: int) -> int:
+        if self.lost:
+            raise pynvml.NVMLError(pynvml.NVML_ERROR_GPU_IS_LOST)
+        return index
 
 
 async def test_system_reports_no_gpu_and_why(tmp_path) -> None:
@@ -115,3 +133,41 @@ async def test_events_socket_refuses_a_bad_key(live_server: LiveServer) -> None:
         async with connect(ws_url):
             pass
     assert refused.value.response.status_code == 403
+
+
+async def system_when(http, predicate) -> dict:  # type: ignore[no-untyped-def]
+    for _ in range(100):  # samples every 0.2 s in tests: 10 s at most
+        sample = (await http.get("/system")).json()
+        if predicate(sample):
+            return sample
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no such sample: {sample}")
+
+
+@pytest.mark.training
+@pytest.mark.reliability
+async def test_nvml_failing_mid_run_empties_the_gpu_fields_and_breaks_nothing_else(tmp_path) -> None:
+    nvml = FlakyNvml()
+    with LiveServer(make_settings(tmp_path / "data"), nvml=nvml) as server:
+        async with server.client() as http:
+            run = await create_session(http, epochs=5, device="cpu")
+            await wait_for(http, run["id"], lambda s: s["status"] == "running", what="running")
+            assert len((await http.get("/system")).json()["gpus"]) == 2
+
+            nvml.lost = True
+            sample = await system_when(http, lambda s: s["gpus"] == [])
+            assert "NVML read failed" in sample["gpu_error"] and "GPU is lost" in sample["gpu_error"]
+            assert "gpu_utilization_percent{" not in (await http.get("/metrics")).text  # no stale readings
+            samples_before = (await http.get("/system/history", params={"minutes": 5})).json()["total"]
+            # The cards are still there for the scheduler: a run asking for GPU 1 is taken (it waits for the slot).
+            waiting = await http.post("/sessions", json={**TINY, "device": "1", "epochs": 1})
+            assert waiting.status_code == 201 and waiting.json()["status"] == "queued", waiting.text
+            assert (await http.post(f"/sessions/{waiting.json()['id']}/stop")).json()["status"] == "cancelled"
+
+            done = await wait_status(http, run["id"], "completed", "failed")
+            assert done["status"] == "completed", done["error_tail"]
+            assert (await http.get("/system/history", params={"minutes": 5})).json()["total"] > samples_before
+
+            nvml.lost = False
+            sample = await system_when(http, lambda s: len(s["gpus"]) == 2)
+            assert sample["gpu_error"] is None
