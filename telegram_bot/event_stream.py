@@ -32,7 +32,7 @@ class EventStream:
         self._url, self._api_key = url, api_key
         self._on_event, self._on_state = on_event, on_state
         self._min_delay_s, self._max_delay_s = min_delay_s, max_delay_s
-        self.connected = False
+        self.connected: bool | None = None  # unknown until the first try: its failure is reported too
 
     async def run(self) -> None:
         delay = self._min_delay_s
@@ -52,8 +52,9 @@ class EventStream:
             delay = min(delay * 2, self._max_delay_s)
 
     async def _follow_once(self) -> None:
+        # Pings find a connection that died silently (NAT, Wi-Fi) within ~12 s; the server answers them in ms.
         async with connect(self._url, additional_headers={"X-API-Key": self._api_key}, open_timeout=5,
-                           ping_interval=10, ping_timeout=10, proxy=None) as websocket:
+                           ping_interval=5, ping_timeout=5, close_timeout=2, proxy=None) as websocket:
             await self._set_state(True)
             async for raw in websocket:
                 try:

@@ -60,7 +60,8 @@ class ProgressNotifier:
         self._next_edit: dict[int, float] = {}
         self._last_text: dict[tuple[int, int], str] = {}
         self._last_refresh: dict[int, float] = {}
-        self._announced_down = False
+        self._stream_down = False
+        self._told_down: dict[int, str] = {}  # chat -> lang: told the server is unreachable
         self._stream = EventStream(events_url(api.base_url, "session"), api.api_key,
                                    on_event=self.on_event, on_state=self.on_stream_state)
         self._tasks: list[asyncio.Task[None]] = []
@@ -86,6 +87,8 @@ class ProgressNotifier:
         self._subs.setdefault(session["id"], {})[chat_id] = Subscription(chat_id, session["id"], message.message_id, lang)
         self._last_text[(chat_id, session["id"])] = message.text or ""
         self._mark_dirty(session["id"])
+        if self._stream_down:  # the connection dropped just as this run was followed: say so, not silence
+            await self._tell_followers_down()
 
     async def on_event(self, event: dict[str, Any]) -> None:
         data = event.get("data") or {}
@@ -98,21 +101,27 @@ class ProgressNotifier:
             self._mark_dirty(session_id)
 
     async def on_stream_state(self, connected: bool) -> None:
+        self._stream_down = not connected
         if connected:
             self._mark_dirty(*self._subs)
-            if self._announced_down:
-                self._announced_down = False
-                await self._broadcast("stream.up")
-        elif self._subs and not self._announced_down:
-            self._announced_down = True
-            await self._broadcast("stream.down")
+            told, self._told_down = self._told_down, {}
+            await self._broadcast("stream.up", told)
+        else:
+            await self._tell_followers_down()
+
+    async def _tell_followers_down(self) -> None:
+        """Each chat following a run hears once per outage that the server is unreachable, a chat that starts
+        following during the outage too; the same chats hear when it is back."""
+        chats = {sub.chat_id: sub.lang for subs in self._subs.values() for sub in subs.values()
+                 if sub.chat_id not in self._told_down}
+        self._told_down.update(chats)
+        await self._broadcast("stream.down", chats)
 
     def _mark_dirty(self, *session_ids: int) -> None:
         self._dirty.update(session_ids)
         self._wake.set()
 
-    async def _broadcast(self, key: str) -> None:
-        chats = {sub.chat_id: sub.lang for subs in self._subs.values() for sub in subs.values()}
+    async def _broadcast(self, key: str, chats: dict[int, str]) -> None:
         for chat_id, lang in chats.items():
             with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
                 await telegram_call(lambda c=chat_id, lang=lang: self._bot.send_message(c, t(lang, key)))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 import signal
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
 from tests.bot_harness import ALLOWED_USER, bot_settings, running_bot
+from tests.fakes.tcp_proxy import TcpProxy
 from tests.fakes.telegram import Call, FakeTelegram
 from tests.helpers import LiveServer
 from tests.training_helpers import wait_status
@@ -141,3 +143,36 @@ async def test_a_failed_run_shows_its_reason_and_the_log_is_paged(live_server: L
                                     since=mark)
         assert f"lines {total - 9}–{total - 5} of {total}" in older.text
         assert {b["text"] for b in older.buttons()} >= {"Newer ➡️"}
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("how", ["abrupt", "silent"])
+async def test_a_dropped_connection_is_noticed_and_what_it_missed_is_caught_up(
+    how: str, live_server: LiveServer, fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    fake, user = fake_telegram, FakeTelegram.user(ALLOWED_USER, "en")
+    proxy = await TcpProxy(live_server.port).start()  # the network between the bot and a server that stays up
+    try:
+        async with running_bot(bot_settings(proxy.url, fake.base_url, tmp_path / "bot"), fake):
+            progress = await run_wizard(fake, user, epochs="3")
+            session_id = int(re.search(r"#(\d+)", progress.text).group(1))
+            message_id = progress.params["_message_id"]
+            await proxy.cut(how)
+            cut_at = time.monotonic()
+            await fake.wait_for(lambda c: c.method == "sendMessage" and "Lost the connection" in c.text, timeout=60)
+            noticed_s = time.monotonic() - cut_at
+            async with live_server.client() as http:  # meanwhile the run goes on, and ends, unseen
+                await wait_status(http, session_id, "completed", timeout=120)
+            assert not fake.sent("sendPhoto")
+            mark = len(fake.calls)
+            await proxy.restore()
+            restored_at = time.monotonic()
+            chart = await fake.wait_for(lambda c: c.method == "sendPhoto", since=mark, timeout=60)
+            caught_up_s = time.monotonic() - restored_at
+            assert f"Run #{session_id}" in chart.text and "completed" in chart.text
+            final = [c for c in fake.calls if c.method == "editMessageText" and int(c.params["message_id"]) == message_id]
+            assert "Epoch 3/3" in final[-1].text and "completed" in final[-1].text
+            await fake.wait_for(lambda c: "reachable again" in c.text, since=mark, timeout=60)
+    finally:
+        await proxy.close()
+    print(f"{how} drop: noticed in {noticed_s:.1f} s, caught up {caught_up_s:.1f} s after the network returned")
