@@ -176,10 +176,10 @@ class AuthManager:
         for ts, key_id, *_rest in batch:
             if key_id is not None:
                 last_used[key_id] = ts
-        await self._db.executemany(
-            "UPDATE api_keys SET last_used_at = ? WHERE id = ?", [(ts, key_id) for key_id, ts in last_used.items()]
-        )
-        if last_used:
+        if last_used:  # an idle second costs no write transaction
+            await self._db.executemany(
+                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", [(ts, key_id) for key_id, ts in last_used.items()]
+            )
             await self.load()
 
     async def prune_attempts(self, older_than_s: float) -> None:

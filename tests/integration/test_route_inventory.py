@@ -15,6 +15,8 @@ from asgi_lifespan import LifespanManager
 from api.main import API_PREFIX, create_app
 from tests.helpers import ADMIN_KEY, make_settings
 
+pytestmark = pytest.mark.reliability
+
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
 ADMIN_ONLY = {("GET", "/keys"), ("POST", "/keys"), ("DELETE", "/keys/{id}"), ("GET", "/auth/attempts"),
               ("POST", "/models"), ("DELETE", "/sessions/{id}")}

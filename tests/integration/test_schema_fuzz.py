@@ -16,6 +16,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from api.main import API_PREFIX
 from tests.helpers import ADMIN_KEY, LiveServer, make_settings
 
+pytestmark = pytest.mark.reliability
+
 EXAMPLES = int(os.environ.get("SCHEMA_FUZZ_EXAMPLES", "8"))
 # These start child processes (training, validation, ONNX export): the training tests drive them for real.
 # DELETE /keys/{id} is left out too: it soon revokes the fuzzer's own key (id 1) and then every answer is 401.
