@@ -118,6 +118,7 @@ async def test_stop_gives_stopped_within_seconds_and_resume_completes(live_serve
         assert (await http.post(f"/sessions/{session['id']}/resume")).status_code == 409
 
 
+@pytest.mark.reliability
 async def test_killed_child_fails_the_session_with_reason_and_the_queue_moves_on(live_server: LiveServer) -> None:
     async with live_server.client() as http:
         victim = await create_session(http, epochs=50)
