@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from api.services.events import EventBus
 from api.services.log_store import LogStore
 from api.services.metrics_store import MetricsStore
 from api.services.model_registry import ModelRegistry
+from api.services.periodic import every
 from api.services.recognition import Recognizer
 from api.services.session_store import SessionStore
 from api.services.storage_sweep import sweep_storage
@@ -44,17 +45,6 @@ Every route but `/api/v1/health` needs an API key: `X-API-Key: <key>` or `Author
 Errors always look like `{"error": {"code": "...", "message": "...", "details": {...}}}`."""
 
 
-async def _every(seconds: float, action: Callable[[], Awaitable[Any]], name: str, *, at_start: bool = False) -> None:
-    delay = 0.0 if at_start else seconds
-    while True:
-        await asyncio.sleep(delay)
-        delay = seconds
-        try:
-            await action()
-        except Exception:
-            logger.exception("periodic task %s failed", name)
-
-
 def announce_bootstrap_key(plain: str, base_url: str) -> None:
     """Printed once to the console (not to the log): the only time the plain key exists."""
     print(
@@ -73,13 +63,13 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         services = await _start_services(settings, telemetry, nvml)
         app.state.services = services
         background = [
-            asyncio.create_task(_every(1.0, services.auth.flush_attempts, "auth-flush")),
-            asyncio.create_task(_every(3600, lambda: services.auth.prune_attempts(_AUTH_ATTEMPT_RETENTION_S), "auth-prune")),
+            asyncio.create_task(every(1.0, services.auth.flush_attempts, "auth-flush")),
+            asyncio.create_task(every(3600, lambda: services.auth.prune_attempts(_AUTH_ATTEMPT_RETENTION_S), "auth-prune")),
             asyncio.create_task(telemetry.watch_loop_lag()),
         ]
         if settings.recognition_image_retention_days > 0:
             retention_s = settings.recognition_image_retention_days * 86400
-            background.append(asyncio.create_task(_every(
+            background.append(asyncio.create_task(every(
                 3600, lambda: services.recognizer.prune_images(retention_s=retention_s), "recognition-retention",
                 at_start=True)))
         try:

@@ -17,6 +17,7 @@ from api.database import Database
 from api.errors import ServiceUnavailable
 from api.models.system import GpuSample, SystemSample
 from api.services.events import EventBus
+from api.services.periodic import every
 
 logger = logging.getLogger(__name__)
 
@@ -144,6 +145,7 @@ class SystemMonitor:
         self._process = psutil.Process()
         self._latest: SystemSample | None = None
         self._task: asyncio.Task[None] | None = None
+        self._samples = 0
 
     @property
     def latest(self) -> SystemSample:
@@ -155,7 +157,7 @@ class SystemMonitor:
         await asyncio.to_thread(self.gpu.start)
         psutil.cpu_percent(percpu=True)  # primes the counters so the first reading is meaningful
         await self.sample_once()
-        self._task = asyncio.create_task(self._run(), name="system-monitor")
+        self._task = asyncio.create_task(every(self._interval_s, self._tick, "system sampling"), name="system-monitor")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -186,14 +188,8 @@ class SystemMonitor:
     async def prune(self) -> None:
         await self._db.execute("DELETE FROM system_samples WHERE ts < ?", (time.time() - self._retention_s,))
 
-    async def _run(self) -> None:
-        samples = 0
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                await self.sample_once()
-                samples += 1
-                if samples % 100 == 0:
-                    await self.prune()
-            except Exception:
-                logger.exception("system sample failed")
+    async def _tick(self) -> None:
+        await self.sample_once()
+        self._samples += 1
+        if self._samples % 100 == 0:
+            await self.prune()

@@ -23,6 +23,7 @@ from api.services.events import EventBus
 from api.services.log_store import LogStore
 from api.services.metrics_store import MetricsStore
 from api.services.model_registry import ModelRegistry
+from api.services.periodic import every
 from api.services.run_workspace import prepare_run_dir
 from api.services.session_run import SessionRun
 from api.services.session_store import SessionStore
@@ -80,7 +81,7 @@ class SessionManager:
     async def start(self) -> None:
         await self.recover()
         self._tasks = [asyncio.create_task(self._schedule_loop(), name="scheduler"),
-                       asyncio.create_task(self._flush_loop(), name="metrics-flush")]
+                       asyncio.create_task(every(0.25, self.flush, "flushing metrics and logs"), name="metrics-flush")]
         self._wake.set()
 
     async def recover(self) -> None:
@@ -390,11 +391,3 @@ class SessionManager:
         task = asyncio.create_task(coroutine)
         self._supervisors.add(task)
         task.add_done_callback(self._supervisors.discard)
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(0.25)
-            try:
-                await self.flush()
-            except Exception:
-                logger.exception("flushing metrics/logs failed")
