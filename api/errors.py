@@ -92,6 +92,13 @@ class ServiceUnavailable(AppError):
     code = "service_unavailable"
 
 
+class InternalError(AppError):
+    """What a client sees of an unexpected failure: the request id, never internals."""
+
+    status_code = 500
+    code = "internal_error"
+
+
 class DiskFull(ServiceUnavailable):
     """The data disk (files or SQLite) has no room left; whatever was being written was not stored."""
 
@@ -99,6 +106,11 @@ class DiskFull(ServiceUnavailable):
 
     def __init__(self, message: str = "The server's disk is full; nothing was stored.", **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
+
+
+def as_app_error(exc: BaseException) -> AppError | None:
+    """The error a client should see for `exc`: itself if it is one, DiskFull for a full disk, else None (a 500)."""
+    return exc if isinstance(exc, AppError) else disk_full(exc)
 
 
 def disk_full(exc: BaseException) -> DiskFull | None:

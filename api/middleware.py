@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import AppError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType, disk_full
+from api.errors import AppError, InternalError, PayloadTooLarge, RequestTimeout, UnsupportedMediaType, as_app_error
 from api.services.telemetry import Telemetry
 
 logger = logging.getLogger(__name__)
@@ -67,17 +67,14 @@ class RequestGuard:
             self._check_headers(scope)
             await self.app(scope, request_body.receive, send_with_id)
         except Exception as exc:
-            error = exc if isinstance(exc, AppError) else disk_full(exc)
+            error = as_app_error(exc)
             if error is None:
                 logger.exception("unhandled error, request id %s, %s %s", request_id, scope["method"], scope["path"])
+                error = InternalError("Internal server error.", details={"request_id": request_id})
             elif error.code == "disk_full":
                 logger.error("disk full: %s %s stored nothing (%s)", scope["method"], scope["path"], exc)
             if response_started[0]:
                 raise
-            if error is None:
-                body = error_body("internal_error", "Internal server error.", {"request_id": request_id})
-                await send_json(send_with_id, 500, body)
-                return
             if isinstance(error, PayloadTooLarge):
                 request_body.complete = True  # too large is too large to read: the client may see a reset
             await send_json(send_with_id, error.status_code, error_body(error.code, error.message, error.details),

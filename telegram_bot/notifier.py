@@ -60,7 +60,6 @@ class ProgressNotifier:
         self._next_edit: dict[int, float] = {}
         self._last_text: dict[tuple[int, int], str] = {}
         self._last_refresh: dict[int, float] = {}
-        self._stream_down = False
         self._told_down: dict[int, str] = {}  # chat -> lang: told the server is unreachable
         self._stream = EventStream(events_url(api.base_url, "session"), api.api_key,
                                    on_event=self.on_event, on_state=self.on_stream_state)
@@ -87,7 +86,7 @@ class ProgressNotifier:
         self._subs.setdefault(session["id"], {})[chat_id] = Subscription(chat_id, session["id"], message.message_id, lang)
         self._last_text[(chat_id, session["id"])] = message.text or ""
         self._mark_dirty(session["id"])
-        if self._stream_down:  # the connection dropped just as this run was followed: say so, not silence
+        if self._stream.connected is False:  # the connection dropped just as this run was followed: say so, not silence
             await self._tell_followers_down()
 
     async def on_event(self, event: dict[str, Any]) -> None:
@@ -101,7 +100,6 @@ class ProgressNotifier:
             self._mark_dirty(session_id)
 
     async def on_stream_state(self, connected: bool) -> None:
-        self._stream_down = not connected
         if connected:
             self._mark_dirty(*self._subs)
             told, self._told_down = self._told_down, {}

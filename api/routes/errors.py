@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.errors import AppError, disk_full
+from api.errors import AppError, as_app_error
 from api.middleware import error_body
 
 _HTTP_CODES = {
@@ -40,8 +40,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    cause = exc.__cause__  # FastAPI wraps errors raised while it reads the body (a full TMPDIR, say) in a 400
-    if cause is not None and (error := cause if isinstance(cause, AppError) else disk_full(cause)) is not None:
+    # FastAPI wraps errors raised while it reads the body (a full TMPDIR, say) in a 400.
+    error = as_app_error(exc.__cause__) if exc.__cause__ is not None else None
+    if error is not None:
         return await _app_error(_request, error)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")

@@ -18,18 +18,18 @@ class FailureLog:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self.disk_full = False
+        self.disk_is_full = False
 
     def failed(self, exc: BaseException) -> None:
         if disk_full(exc) is None:
             logger.error("%s failed", self.name, exc_info=exc)
-        elif not self.disk_full:
-            self.disk_full = True
+        elif not self.disk_is_full:
+            self.disk_is_full = True
             logger.error("%s: the disk is full; nothing of it is written until there is room (retrying)", self.name)
 
     def succeeded(self) -> None:
-        if self.disk_full:
-            self.disk_full = False
+        if self.disk_is_full:
+            self.disk_is_full = False
             logger.warning("%s: there is room on the disk again; writing resumed", self.name)
 
 

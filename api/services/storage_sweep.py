@@ -35,17 +35,23 @@ async def sweep_storage(db: Database, data_dir: Path) -> SweepReport:
         "recognitions": await _ids(db, "SELECT id FROM recognitions"),
         "runs": await _ids(db, "SELECT id FROM sessions"),
     }
+    present: dict[str, set[str]] = {}  # what each store holds once the debris is gone
     for folder, ids in owners.items():
         root = data_dir / folder
-        if root.is_dir():
-            for entry in sorted(root.iterdir()):
-                if _is_debris(entry, ids):
-                    _remove(entry)
-                    report.removed.append(str(entry.relative_to(data_dir)))
+        present[folder] = set()
+        for entry in sorted(root.iterdir()) if root.is_dir() else []:
+            if _is_debris(entry, ids):
+                _remove(entry)
+                report.removed.append(str(entry.relative_to(data_dir)))
+            else:
+                present[folder].add(entry.name)
     for partial in sorted((data_dir / "recognitions").glob("*/*.part")):  # an annotated JPEG cut off mid-write
         _remove(partial)
         report.removed.append(str(partial.relative_to(data_dir)))
-    report.missing = await _rows_without_files(db, data_dir, owners)
+    with_images = await _ids(db, "SELECT id FROM recognitions WHERE images_removed_at IS NULL")
+    report.missing = ([f"datasets {i}" for i in sorted(owners["datasets"]) if str(i) not in present["datasets"]]
+                      + [f"models {i}" for i in sorted(owners["models"]) if f"{i}.pt" not in present["models"]]
+                      + [f"recognitions {i}" for i in sorted(with_images) if str(i) not in present["recognitions"]])
     if report.removed:
         logger.warning("removed %d leftover(s) of an interrupted write: %s", len(report.removed),
                        ", ".join(report.removed[:20]))
@@ -59,14 +65,6 @@ def _is_debris(entry: Path, ids: set[int]) -> bool:
         return True
     owner = entry.name.split(".", 1)[0]  # datasets/7, models/7.pt, models/7.onnx, recognitions/7, runs/7
     return owner.isdigit() and int(owner) not in ids
-
-
-async def _rows_without_files(db: Database, data_dir: Path, owners: dict[str, set[int]]) -> list[str]:
-    missing = [f"datasets {i}" for i in sorted(owners["datasets"]) if not (data_dir / "datasets" / str(i)).is_dir()]
-    missing += [f"models {i}" for i in sorted(owners["models"]) if not (data_dir / "models" / f"{i}.pt").is_file()]
-    kept = await _ids(db, "SELECT id FROM recognitions WHERE images_removed_at IS NULL")
-    missing += [f"recognitions {i}" for i in sorted(kept) if not (data_dir / "recognitions" / str(i)).is_dir()]
-    return missing
 
 
 async def _ids(db: Database, sql: str) -> set[int]:

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from tests.archives import detection_folder, zip_folder
-from tests.durability import assert_consistent, debris
+from tests.durability import debris
 from tests.helpers import ServerProcess
 from tests.training_helpers import TINY
 
@@ -50,7 +50,7 @@ def test_kill_9_of_the_server_mid_run_then_restart_resumes_to_completion(tmp_pat
         server.kill()
         gone, alive = psutil.wait_procs(children, timeout=15)
         assert not alive, "a training child outlived the server (orphan holding resources)"
-        assert_consistent(server.data_dir)
+        server.assert_consistent()
 
         server.start()
         resumed = poll(server, session_id, lambda s: s["status"] in ("completed", "failed"))
@@ -63,7 +63,7 @@ def test_kill_9_of_the_server_mid_run_then_restart_resumes_to_completion(tmp_pat
         assert "interrupted" in server.output()
     finally:
         server.stop()
-    assert_consistent(server.data_dir)
+    server.assert_consistent()
 
 
 def test_without_auto_resume_an_interrupted_run_waits_for_the_user(tmp_path) -> None:
@@ -123,10 +123,10 @@ def test_kill_9_mid_upload_leaves_no_partial_file_and_the_upload_can_be_retried(
         return httpx.post(f"{server.url}/api/v1/{path}", headers=HEADERS, timeout=60, **kwargs)  # type: ignore[arg-type]
 
     def restart_and_check() -> None:
-        assert_consistent(data)  # as the kill left it
+        server.assert_consistent()  # as the kill left it
         server.start()
         assert debris(data) == [], "the restart should sweep what the kill left half-written"
-        assert_consistent(data)
+        server.assert_consistent()
 
     try:
         datasets = count(server, "datasets")
@@ -156,4 +156,4 @@ def test_kill_9_mid_upload_leaves_no_partial_file_and_the_upload_can_be_retried(
         assert count(server, "recognitions") >= 1
     finally:
         server.stop()
-    assert_consistent(data)
+    server.assert_consistent()

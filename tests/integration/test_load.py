@@ -18,7 +18,6 @@ import pytest
 from websockets.asyncio.client import connect
 
 from tests.archives import detection_folder, zip_folder
-from tests.durability import assert_consistent
 from tests.helpers import ServerProcess
 from tests.training_helpers import TINY, create_session, wait_for, wait_status
 
@@ -164,4 +163,4 @@ def test_2000_mixed_requests_at_50_concurrent_during_training(tmp_path: Path, tr
         server.stop()
     log = server.output()
     assert "database is locked" not in log and "unhandled error" not in log and "Traceback" not in log, log[-3000:]
-    assert_consistent(server.data_dir)
+    server.assert_consistent()
