@@ -8,7 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from api.config import Settings
+from api.core.settings import Settings
 
 _FLAGS = ("host", "port", "data_dir", "api_keys", "max_concurrent_sessions", "log_level")
 
@@ -45,10 +45,10 @@ def configure_logging(level: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     settings = Settings(**parse_flags(argv))
     configure_logging(settings.log_level)
+    from api.core.server import server_config
     from api.main import create_app
 
-    app = create_app(settings)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, log_config=None)
+    uvicorn.Server(server_config(create_app(settings), settings)).run()
 
 
 if __name__ == "__main__":

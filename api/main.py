@@ -4,38 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import __version__
-from api.config import Settings
-from api.database import Database
-from api.middleware import RequestGuard
-from api.routes import auth, datasets, errors, evaluations, events, health, models, recognitions, sessions, system
-from api.services.auth_manager import AuthManager, LockoutPolicy
-from api.services.container import Services
-from api.services.dataset_registry import DatasetRegistry
-from api.services.evaluation_store import EvaluationStore
-from api.services.events import EventBus
-from api.services.log_store import LogStore
-from api.services.metrics_store import MetricsStore
-from api.services.model_registry import ModelRegistry
-from api.services.periodic import every
-from api.services.recognition import Recognizer
-from api.services.session_store import SessionStore
-from api.services.storage_sweep import sweep_storage
-from api.services.system_monitor import GpuProbe, SystemMonitor
-from api.services.telemetry import Telemetry, system_gauges
-from api.services.training_session_manager import SessionManager
-from api.trainers.offline import apply_offline_environment
+from api.auth import router as auth
+from api.auth.gate import BodyGate
+from api.auth.lockout import LockoutPolicy
+from api.auth.schemas import Role
+from api.auth.service import AuthManager
+from api.container import Services
+from api.core import error_handlers as errors
+from api.core.database import Database
+from api.core.events import EventBus
+from api.core.isolated import Limits
+from api.core.log_redaction import install_redaction
+from api.core.middleware import RequestGuard, SecurityHeaders
+from api.core.offline import apply_offline_environment
+from api.core.periodic import every
+from api.core.settings import Settings
+from api.core.storage_sweep import sweep_storage
+from api.core.telemetry import Telemetry
+from api.recognition import evaluations_router as evaluations
+from api.recognition import router as recognitions
+from api.recognition.evaluation_store import EvaluationStore
+from api.recognition.service import Recognizer
+from api.registry.datasets import router as datasets
+from api.registry.datasets.service import DatasetRegistry
+from api.registry.models import router as models
+from api.registry.models.service import ModelRegistry
+from api.system import events_router as events
+from api.system import health_router as health
+from api.system import router as system
+from api.system.gauges import system_gauges
+from api.system.monitor import GpuProbe, SystemMonitor
+from api.training import router as sessions
+from api.training.executors.local import LocalProcessExecutor
+from api.training.history import RunHistory
+from api.training.log_store import LogStore
+from api.training.manager import SessionManager
+from api.training.metrics_store import MetricsStore
+from api.training.scheduler import Scheduler
+from api.training.specs import SpecBuilder
+from api.training.store import SessionStore
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
+# The routes that take uploads (multipart files) and the least role that may send one; see api/auth/gate.py.
+UPLOAD_ROUTES = {("POST", f"{API_PREFIX}/datasets"): Role.operator, ("POST", f"{API_PREFIX}/recognitions"): Role.operator,
+                 ("POST", f"{API_PREFIX}/models"): Role.admin}
 _AUTH_ATTEMPT_RETENTION_S = 30 * 24 * 3600
 
 DESCRIPTION = """Training & recognition server: queue and run Ultralytics YOLO training, follow metrics and logs,
@@ -66,6 +90,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             asyncio.create_task(every(1.0, services.auth.flush_attempts, "auth-flush")),
             asyncio.create_task(every(3600, lambda: services.auth.prune_attempts(_AUTH_ATTEMPT_RETENTION_S), "auth-prune")),
             asyncio.create_task(telemetry.watch_loop_lag()),
+            asyncio.create_task(services.models.revalidate_pending(), name="model-revalidation"),
         ]
         if settings.recognition_image_retention_days > 0:
             retention_s = settings.recognition_image_retention_days * 86400
@@ -90,12 +115,19 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url="/docs",
         redoc_url="/redoc",
+        redirect_slashes=False,  # a redirect built from the Host header sends clients wherever the header says
     )
     errors.install_error_handlers(app)
     for module in (health, auth, system, datasets, models, sessions, evaluations, recognitions, events):
         app.include_router(module.router, prefix=API_PREFIX)
+    gate = BodyGate(lambda: app.state.services.auth, uploads=UPLOAD_ROUTES, upload_bytes=settings.max_upload_bytes,
+                    json_bytes=settings.max_json_bytes, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry,
-                       body_idle_timeout_s=settings.body_idle_timeout_s)
+                       body_idle_timeout_s=settings.body_idle_timeout_s, body_limit=gate)
+    app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxies:  # outermost: the client address every later layer sees comes from here
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    install_redaction()
     return app
 
 
@@ -120,27 +152,32 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     config_dir = settings.data_dir / "ultralytics"
     # Before anything imports Ultralytics in this process (model scans, recognition): offline, our settings dir.
     await asyncio.to_thread(apply_offline_environment, config_dir)
-    metrics, logs = MetricsStore(db), LogStore(db)
-    model_registry = ModelRegistry(db, settings.data_dir / "models")
-    sessions = SessionManager(
-        store=SessionStore(db), metrics=metrics, logs=logs, bus=bus, datasets=datasets_registry,
-        models=model_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
-        max_concurrent=settings.max_concurrent_sessions, stop_grace_s=settings.stop_grace_s,
-        auto_resume=settings.auto_resume, gpu_count=lambda: monitor.gpu.known_count, evaluations=EvaluationStore(db),
-        child_nice=settings.training_nice,
+    metrics, logs, store, evaluations = MetricsStore(db), LogStore(db), SessionStore(db), EvaluationStore(db)
+    model_registry = ModelRegistry(db, settings.data_dir / "models", config_dir=config_dir, load_limits=Limits(
+        timeout_s=settings.model_load_timeout_s, memory_mb=settings.model_load_memory_mb))
+    specs = SpecBuilder(datasets=datasets_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
+                        child_nice=settings.training_nice)
+    scheduler = Scheduler(
+        store=store, metrics=metrics, logs=logs, bus=bus, models=model_registry, evaluations=evaluations, specs=specs,
+        executor=LocalProcessExecutor(), max_concurrent=settings.max_concurrent_sessions,
+        stop_grace_s=settings.stop_grace_s, auto_resume=settings.auto_resume,
+        gpu_count=lambda: monitor.gpu.known_count,
     )
-    await sessions.start()
+    sessions = SessionManager(store=store, scheduler=scheduler, datasets=datasets_registry, models=model_registry,
+                              evaluations=evaluations)
+    history = RunHistory(store=store, metrics=metrics, logs=logs, flush=scheduler.flush)
+    await scheduler.start()
     recognizer = Recognizer(db=db, bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
                             cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
                             telemetry_observe=telemetry.observe_recognition)
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager, monitor=monitor,
-                    datasets=datasets_registry, models=model_registry, metrics=metrics, logs=logs, sessions=sessions,
-                    recognizer=recognizer)
+                    datasets=datasets_registry, models=model_registry, sessions=sessions, scheduler=scheduler,
+                    history=history, recognizer=recognizer)
 
 
 async def _stop_services(services: Services) -> None:
     """Each step may fail without skipping the rest: the DB connection (a non-daemon thread) must close."""
-    steps = (services.sessions.shutdown, services.monitor.stop, services.auth.flush_attempts)
+    steps = (services.scheduler.shutdown, services.monitor.stop, functools.partial(services.auth.flush_attempts, final=True))
     try:
         for step in steps:
             try:

@@ -28,13 +28,15 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.database import Database  # noqa: E402
-from api.services.events import EventBus  # noqa: E402
-from api.services.log_store import LogStore  # noqa: E402
-from api.services.metrics_store import BATCH_PREFIX, MetricsStore  # noqa: E402
-from api.services.session_run import SessionRun  # noqa: E402
-from api.services.session_store import SessionStore  # noqa: E402
-from api.services.training_executor import TrainingProcess  # noqa: E402
+from api.core.database import Database  # noqa: E402
+from api.core.events import EventBus  # noqa: E402
+from api.training.child.contract import Batch, Result  # noqa: E402
+from api.training.executors.local import TrainingProcess  # noqa: E402
+from api.training.log_store import LogStore  # noqa: E402
+from api.training.metrics_store import BATCH_PREFIX, MetricsStore  # noqa: E402
+from api.training.records import SessionConfig  # noqa: E402
+from api.training.run import SessionRun  # noqa: E402
+from api.training.store import SessionStore  # noqa: E402
 from benchmarks.common import KEY  # noqa: E402
 from tests.helpers import ServerProcess, free_port  # noqa: E402
 
@@ -54,9 +56,8 @@ def synthetic_child(config: dict[str, Any], connection: Any, stop_event: Any, pa
     keys, steps = keys_of(config["keys"]), config["steps"]
     for step in range(1, steps + 1):
         losses = {key: value_at(step, index) for index, key in enumerate(keys)}
-        connection.send({"type": "batch", "ts": time.time(), "epoch": 1, "batch": step, "batches": steps,
-                         "losses": losses})
-    connection.send({"type": "result", "ts": time.time(), "stopped": False})
+        connection.send(Batch(epoch=1, batch=step, batches=steps, losses=losses))
+    connection.send(Result(best="", stopped=False, names={}, epochs_done=1))
     connection.close()
 
 
@@ -65,10 +66,12 @@ async def ingest_ours(db_path: Path, keys: int, steps: int) -> tuple[int, float,
     db = await Database.open(db_path)
     try:
         store, metrics = SessionStore(db), MetricsStore(db)
-        session_id = await store.insert(name=f"ingest-{keys}x{steps}", task="detect", model="yolov8n.yaml", config={},
-                                        status="running", created_at=time.time(), started_at=time.time(), epochs=1)
+        config = SessionConfig(model="yolov8n.yaml", architecture="yolov8n", epochs=1, batch=16, imgsz=64, device="cpu")
+        session_id = await store.insert(name=f"ingest-{keys}x{steps}", task="detect", model="yolov8n.yaml",
+                                        config=config.to_json("train"), status="running", created_at=time.time(),
+                                        started_at=time.time(), epochs=1)
         process = TrainingProcess({"session_id": session_id, "keys": keys, "steps": steps}, target=synthetic_child)
-        run = SessionRun(row=await store.row(session_id), process=process, store=store, metrics=metrics,
+        run = SessionRun(record=await store.record(session_id), handle=process, store=store, metrics=metrics,
                          logs=LogStore(db), bus=EventBus())
 
         async def flush_loop() -> None:  # what the session manager runs
@@ -79,7 +82,7 @@ async def ingest_ours(db_path: Path, keys: int, steps: int) -> tuple[int, float,
         await process.start()
         first = await process._queue.get()  # the clock starts with the first message, not the child start-up
         started = time.perf_counter()
-        await run._on_batch(first)
+        await run.handle_message(first)
         flusher = asyncio.create_task(flush_loop())
         await run.consume()
         flusher.cancel()

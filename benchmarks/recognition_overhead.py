@@ -28,7 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.trainers.offline import apply_offline_environment  # noqa: E402
+from api.core.offline import apply_offline_environment  # noqa: E402
 from benchmarks.common import KEY, percentile  # noqa: E402
 from tests.helpers import ServerProcess  # noqa: E402
 

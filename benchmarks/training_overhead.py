@@ -24,19 +24,19 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from api.services.run_workspace import prepare_run_dir  # noqa: E402
-from api.trainers.runner import train_args  # noqa: E402
+from api.training.child.contract import RunSpec  # noqa: E402
+from api.training.workspace import prepare_run_dir  # noqa: E402
 from benchmarks.common import KEY  # noqa: E402
 from tests.helpers import ServerProcess  # noqa: E402
 
 DIRECT = """
 import json, os, sys, time
 from pathlib import Path
-from api.trainers.offline import apply_offline_environment
+from api.core.offline import apply_offline_environment
 config = json.loads(sys.argv[1])
 apply_offline_environment(Path(config["config_dir"]))
 from ultralytics import YOLO
-from api.trainers.runner import _use_all_cores
+from api.training.child.runner import _use_all_cores
 model = YOLO(config["model"], task="detect")
 model.add_callback("on_train_start", _use_all_cores)
 model.train(**config["args"])
@@ -47,7 +47,9 @@ def run_direct(work: Path, dataset_dir: Path, args: dict) -> float:
     run_dir = work / "direct"
     data = prepare_run_dir(run_dir, dataset_dir=dataset_dir, task="detect", classes=["square", "circle", "triangle"])
     config = {"model": "yolov8n.yaml", "config_dir": str(work / "ultralytics"),
-              "args": train_args({**args, "data": data}, run_dir)}
+              "args": RunSpec(session_id=0, kind="train", task="detect", model="yolov8n.yaml", architecture="yolov8n",
+                              data=data, run_dir=str(run_dir), config_dir=str(work / "ultralytics"),
+                              **args).train_args()}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", DIRECT, json.dumps(config)], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

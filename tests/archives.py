@@ -7,7 +7,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from api.services.shapes import generate_classification, generate_detection
+from api.registry.datasets.shapes import generate_classification, generate_detection
 
 
 def zip_folder(folder: Path, *, prefix: str = "") -> bytes:

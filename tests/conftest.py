@@ -8,7 +8,7 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 
-from api.config import Settings
+from api.core.settings import Settings
 from api.main import create_app
 from tests.fakes.telegram import FakeTelegram
 from tests.helpers import ADMIN_KEY, LiveServer, make_settings

@@ -16,7 +16,8 @@ from typing import Any
 import httpx
 import uvicorn
 
-from api.config import Settings
+from api.core.server import server_config
+from api.core.settings import Settings
 from api.main import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,7 +49,8 @@ class LiveServer:
         self.settings = settings
         self.app = create_app(settings, **app_kwargs)
         self.port = port or free_port()
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning", ws="websockets-sansio")
+        config = server_config(self.app, self.settings, host="127.0.0.1", port=self.port, log_level="warning",
+                               ws="websockets-sansio")
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -162,3 +164,11 @@ class ServerProcess:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    """The response is the error body of DESIGN.md with this status and code; returns its details."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code, error
+    return error["details"]

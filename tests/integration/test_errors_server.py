@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.services.auth_manager import AuthManager
+from api.auth.service import AuthManager
 from tests.helpers import LiveServer, make_settings
 from tests.integration.test_auth_server import assert_error
 

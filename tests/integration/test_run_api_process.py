@@ -32,9 +32,10 @@ def test_first_start_prints_an_admin_key_once_and_stores_only_its_hash(tmp_path)
 
 
 def test_port_flag_wins_over_env(tmp_path) -> None:
-    server = ServerProcess(tmp_path / "data", "--api-keys", "tk_flag-key-123", env={"PORT": "1", "API_KEYS": "tk_env"})
+    server = ServerProcess(tmp_path / "data", "--api-keys", "tk_flag-key-0123456789abcd",
+                           env={"PORT": "1", "API_KEYS": "tk_env-key-0123456789abcdef"})
     try:
         server.start()  # listens on server.port (the flag), not on 1
-        assert httpx.get(server.url + "/api/v1/auth/me", headers={"X-API-Key": "tk_flag-key-123"}).status_code == 200
+        assert httpx.get(server.url + "/api/v1/auth/me", headers={"X-API-Key": "tk_flag-key-0123456789abcd"}).status_code == 200
     finally:
         server.stop()

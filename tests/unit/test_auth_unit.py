@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.services.auth_manager import FailureTracker, LockoutPolicy, hash_key, new_plain_key
+from api.auth.service import FailureTracker, LockoutPolicy, hash_key, new_plain_key
 
 
 class Clock:

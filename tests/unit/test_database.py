@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from api.database import Database, load_migrations
-from api.errors import disk_full
+from api.core.database import Database, load_migrations
+from api.core.errors import disk_full
 
 
 async def test_fresh_database_is_at_latest_version_with_wal_and_foreign_keys(tmp_path: Path) -> None:

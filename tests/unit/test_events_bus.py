@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from api.services.events import EventBus
+from api.core.events import EventBus
 
 
 async def test_subscribers_get_their_topics_and_slow_ones_drop_the_oldest() -> None:

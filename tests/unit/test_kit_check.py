@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.services.kit_check import check
+from api.recognition.kit_check import check
 
 names = st.sampled_from(["wrench", "pliers", "screwdriver", "hammer"])
 counts = st.dictionaries(names, st.integers(min_value=1, max_value=20), max_size=4)

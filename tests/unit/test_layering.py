@@ -1,5 +1,6 @@
-"""The arrows of DESIGN.md: services never import FastAPI or routes; trainers import no server parts;
-the bot never imports api/."""
+"""The arrows of the layout, per domain package: routers -> services -> stores; only routers (and the HTTP
+plumbing of api/core) know FastAPI; routers run no SQL; the training child knows nothing of the server; core
+knows no domain; the bot never imports api/. Plus: no import cycle, no module in api/ over 300 lines."""
 
 from __future__ import annotations
 
@@ -7,42 +8,110 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+API = ROOT / "api"
+DOMAINS = ("api.auth", "api.system", "api.training", "api.registry", "api.recognition")
+HTTP_PLUMBING = {"api/core/http.py", "api/core/error_handlers.py", "api/core/responses.py", "api/core/middleware.py",
+                 "api/core/server.py", "api/auth/gate.py", "api/dependencies.py", "api/main.py"}
+WEB = ("fastapi", "starlette", "uvicorn")
 
 
-def imported_modules(folder: Path) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for path in folder.rglob("*.py"):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                names.update(alias.name for alias in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-        found[str(path.relative_to(ROOT))] = names
-    return found
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def offenders(folder: str, forbidden: tuple[str, ...]) -> list[str]:
-    return [
-        f"{path} imports {name}"
-        for path, names in imported_modules(ROOT / folder).items()
-        for name in names
-        if any(name == bad or name.startswith(bad + ".") for bad in forbidden)
-    ]
+def imports_of(path: Path) -> set[str]:
+    names: set[str] = set()
+    package = module_name(path).rsplit(".", 1)[0] if path.name != "__init__.py" else module_name(path)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)  # `from api.x import module`
+    return names
 
 
-def test_services_do_not_import_http_layers() -> None:
-    assert offenders("api/services", ("fastapi", "starlette", "api.routes", "api.main")) == []
+def all_imports(folder: Path) -> dict[str, set[str]]:
+    return {str(path.relative_to(ROOT)): imports_of(path) for path in sorted(folder.rglob("*.py"))}
 
 
-def test_trainers_know_nothing_of_the_server() -> None:
-    forbidden = ("fastapi", "starlette", "aiosqlite", "api.routes", "api.services", "api.database", "api.main")
-    assert offenders("api/trainers", forbidden) == []
+def hits(name: str, forbidden: tuple[str, ...]) -> bool:
+    return any(name == bad or name.startswith(bad + ".") for bad in forbidden)
+
+
+def is_router(path: str) -> bool:
+    return Path(path).stem == "router" or Path(path).stem.endswith("_router")
+
+
+def test_only_routers_and_http_plumbing_know_the_web_framework() -> None:
+    bad = [f"{path} imports {name}" for path, names in all_imports(API).items()
+           if not is_router(path) and path not in HTTP_PLUMBING for name in names if hits(name, WEB)]
+    assert bad == []
+
+
+def test_services_never_import_routers() -> None:
+    bad = [f"{path} imports {name}" for path, names in all_imports(API).items() if not is_router(path)
+           and path not in HTTP_PLUMBING for name in names
+           if name.startswith("api.") and (name.rsplit(".", 1)[-1] == "router" or name.endswith("_router"))]
+    assert bad == []
+
+
+def test_routers_run_no_sql_and_skip_no_layer() -> None:
+    forbidden = ("aiosqlite", "sqlite3", "api.core.database")
+    bad = [f"{path} imports {name}" for path, names in all_imports(API).items() if is_router(path) for name in names
+           if hits(name, forbidden) or (name.startswith("api.") and "store" in name.rsplit(".", 1)[-1])]
+    assert bad == []
+
+
+def test_the_training_child_knows_nothing_of_the_server() -> None:
+    allowed = ("api.training.child", "api.core.offline")
+    bad = [f"{path} imports {name}" for path, names in all_imports(API / "training" / "child").items()
+           for name in names if (name.startswith("api") and not hits(name, allowed))
+           or hits(name, (*WEB, "aiosqlite"))]
+    assert bad == []
+
+
+def test_core_knows_no_domain() -> None:
+    bad = [f"{path} imports {name}" for path, names in all_imports(API / "core").items() for name in names
+           if hits(name, (*DOMAINS, "api.container", "api.main", "api.dependencies"))]
+    assert bad == []
 
 
 def test_bot_talks_http_only() -> None:
-    assert offenders("telegram_bot", ("api",)) == []
+    bad = [f"{path} imports {name}" for path, names in all_imports(ROOT / "telegram_bot").items()
+           for name in names if hits(name, ("api",))]
+    assert bad == []
 
 
-def test_routes_run_no_sql() -> None:
-    assert offenders("api/routes", ("aiosqlite", "sqlite3", "api.database")) == []
+def test_flat_cross_domain_folders_are_gone() -> None:
+    assert [name for name in ("services", "routes", "models", "trainers") if (API / name).exists()] == []
+
+
+def test_no_import_cycle_between_modules() -> None:
+    modules = {module_name(ROOT / path): names for path, names in all_imports(API).items()}
+    graph = {module: {name for name in names if name in modules and name != module} for module, names in modules.items()}
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append([*trail[trail.index(nxt):], nxt] if nxt in trail else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, [*trail, nxt])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_no_module_in_api_is_over_300_lines() -> None:
+    long = {str(path.relative_to(ROOT)): n for path in API.rglob("*.py") if (n := len(path.read_text().splitlines())) > 300}
+    assert long == {}

@@ -10,7 +10,7 @@ import logging
 
 import pytest
 
-from api.services.periodic import every
+from api.core.periodic import every
 
 
 async def test_a_full_disk_is_logged_once_each_way_and_other_errors_every_time(caplog: pytest.LogCaptureFixture) -> None:
@@ -25,7 +25,7 @@ async def test_a_full_disk_is_logged_once_each_way_and_other_errors_every_time(c
         if outcome is not None:
             raise outcome
 
-    caplog.set_level(logging.INFO, logger="api.services.periodic")
+    caplog.set_level(logging.INFO, logger="api.core.periodic")
     task = asyncio.create_task(every(0.001, action, "flushing"))
     for _ in range(500):
         await asyncio.sleep(0.002)

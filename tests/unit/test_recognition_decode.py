@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from api.services.recognition_images import decode
+from api.recognition.images import decode
 
 
 def photo(size: tuple[int, int], fmt: str = "JPEG", **save: object) -> bytes:

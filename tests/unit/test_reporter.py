@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import asdict
 from pathlib import Path
 from types import SimpleNamespace
 
-from api.trainers.channel import LineStream, clean_line, guess_level
-from api.trainers.reporter import Reporter
+from api.training.child.channel import LineStream, clean_line, guess_level
+from api.training.child.contract import Log, Message
+from api.training.child.reporter import Reporter
 
 
 class FakeChannel:
     def __init__(self) -> None:
         self.sent: list[dict] = []
 
-    def send(self, type_: str, **fields) -> None:
-        self.sent.append({"type": type_, **fields})
+    def send(self, message: Message) -> None:
+        """Kept as {"type": snake_case class name, **fields but ts}: the assertions read like the contract."""
+        fields = {key: value for key, value in asdict(message).items() if key != "ts"}
+        self.sent.append({"type": re.sub(r"(?<!^)(?=[A-Z])", "_", type(message).__name__).lower(), **fields})
 
     def log(self, message: str, level: str = "INFO") -> None:
-        self.send("log", level=level, message=message)
+        self.send(Log(level=level, message=message))
 
     def of(self, type_: str) -> list[dict]:
         return [m for m in self.sent if m["type"] == type_]

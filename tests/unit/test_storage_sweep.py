@@ -7,8 +7,8 @@ import json
 import time
 from pathlib import Path
 
-from api.database import Database
-from api.services.storage_sweep import sweep_storage
+from api.core.database import Database
+from api.core.storage_sweep import sweep_storage
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:

@@ -3,11 +3,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from api.models.datasets import DatasetInfo, DatasetRead
-from api.services.run_workspace import prepare_run_dir
-from api.services.shapes import generate_detection
-from api.services.training_executor import describe_exit
-from api.services.training_session_manager import default_imgsz
+from api.registry.datasets.schemas import DatasetInfo, DatasetRead
+from api.registry.datasets.shapes import generate_detection
+from api.training.executors.local import describe_exit
+from api.training.manager import default_imgsz
+from api.training.workspace import prepare_run_dir
 
 
 def dataset_with(size: list[int] | None) -> DatasetRead:

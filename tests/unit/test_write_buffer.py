@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from api.database import Database
-from api.services.write_buffer import WriteBuffer
+from api.core.database import Database
+from api.core.write_buffer import WriteBuffer
 
 SCHEMA = [(1, "CREATE TABLE t (n INTEGER NOT NULL, CHECK (n >= 0));")]
 

@@ -1,0 +1,36 @@
+"""The services one app instance owns, built in the lifespan and handed to requests via app.state."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from api.auth.service import AuthManager
+from api.core.database import Database
+from api.core.events import EventBus
+from api.core.settings import Settings
+from api.core.telemetry import Telemetry
+from api.recognition.service import Recognizer
+from api.registry.datasets.service import DatasetRegistry
+from api.registry.models.service import ModelRegistry
+from api.system.monitor import SystemMonitor
+from api.training.history import RunHistory
+from api.training.manager import SessionManager
+from api.training.scheduler import Scheduler
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    bus: EventBus
+    telemetry: Telemetry
+    auth: AuthManager
+    monitor: SystemMonitor
+    datasets: DatasetRegistry
+    models: ModelRegistry
+    sessions: SessionManager
+    scheduler: Scheduler
+    history: RunHistory
+    recognizer: Recognizer
+    started_at: float = field(default_factory=time.time)

@@ -1,0 +1,53 @@
+"""Dependencies that need the app's services: the services themselves, the current key, role checks.
+
+`async def` for the reason given in api/core/http.py."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.auth.schemas import ApiKeyRead, Role
+from api.container import Services
+from api.core.http import client_address
+
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
+_bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
+
+
+async def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def require_key(
+    request: Request,
+    services: ServicesDep,
+    header_key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> ApiKeyRead:
+    checked: ApiKeyRead | None = request.scope.get("state", {}).get("api_key")
+    if checked is not None:  # the body gate already checked (and recorded) it, before reading the body
+        return checked
+    plain = header_key or (bearer.credentials if bearer else None)
+    return services.auth.authenticate(
+        plain, client=client_address(request), method=request.method, path=request.url.path
+    )
+
+
+CurrentKey = Annotated[ApiKeyRead, Depends(require_key)]
+
+
+def require_role(role: Role) -> object:
+    """A dependency that lets through keys of `role` or higher."""
+
+    async def check(request: Request, key: CurrentKey, services: ServicesDep) -> ApiKeyRead:
+        services.auth.authorize(key, role, client=client_address(request), method=request.method, path=request.url.path)
+        return key
+
+    return Depends(check)

@@ -1,0 +1,111 @@
+"""Safe extraction of uploaded zip archives: the whole archive is refused on the first hostile entry."""
+
+from __future__ import annotations
+
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from api.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_DRIVE = re.compile(r"^[A-Za-z]:")
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveLimits:
+    max_entries: int = 100_000
+    max_total_bytes: int = 4 * 1024**3
+    max_ratio: float = 200.0
+    ratio_floor_bytes: int = 1 << 20  # tiny entries compress well legitimately; judge ratios above this size
+
+
+def refuse(entry: str, reason: str) -> ValidationFailed:
+    return ValidationFailed(f"The archive was refused: {reason} ({entry!r}).", code="unsafe_archive",
+                            details={"entry": entry[:300], "reason": reason})
+
+
+def check_zip_magic(path: Path) -> None:
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if head not in ZIP_MAGIC:
+        raise UnsupportedMediaType("The upload is not a zip archive.", code="not_a_zip")
+
+
+def _check_name(name: str) -> PurePosixPath:
+    if "\x00" in name:
+        raise refuse(name, "NUL byte in name")
+    if "\\" in name:
+        raise refuse(name, "backslash in path")
+    if name.startswith("/") or _DRIVE.match(name):
+        raise refuse(name, "absolute path")
+    path = PurePosixPath(name)
+    if any(part == ".." for part in path.parts):
+        raise refuse(name, "'..' in path")
+    return path
+
+
+def _check_type(info: zipfile.ZipInfo) -> None:
+    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    if kind == stat.S_IFLNK:
+        raise refuse(info.filename, "symbolic link")
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        raise refuse(info.filename, "not a regular file")
+
+
+def check_entries(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[zipfile.ZipInfo]:
+    """Every entry checked before a byte is written; declared sizes are checked here, real ones while copying."""
+    entries = archive.infolist()
+    if len(entries) > limits.max_entries:
+        raise refuse(f"{len(entries)} entries", f"more than {limits.max_entries} entries")
+    total = 0
+    for info in entries:
+        _check_name(info.filename)
+        _check_type(info)
+        total += info.file_size
+        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(info.compress_size, 1):
+            raise refuse(info.filename, f"compression ratio over {limits.max_ratio:.0f}:1 (zip bomb?)")
+    if total > limits.max_total_bytes:
+        raise PayloadTooLarge(f"The archive unpacks to more than {limits.max_total_bytes} bytes.",
+                              code="archive_too_large", details={"max_bytes": limits.max_total_bytes})
+    return entries
+
+
+def safe_extract(zip_path: Path, destination: Path, limits: ArchiveLimits | None = None) -> None:
+    """Extract into `destination` (a fresh staging dir); sizes are enforced on the bytes actually written."""
+    limits = limits or ArchiveLimits()
+    try:
+        archive = zipfile.ZipFile(zip_path)
+    except zipfile.BadZipFile as exc:
+        raise UnsupportedMediaType(f"The upload is not a readable zip archive: {exc}", code="not_a_zip") from None
+    with archive:
+        written = 0
+        for info in check_entries(archive, limits):
+            target = destination.joinpath(*_check_name(info.filename).parts)
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            written += _copy_entry(archive, info, target, limits, limits.max_total_bytes - written)
+
+
+def _copy_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, limits: ArchiveLimits,
+                budget: int) -> int:
+    copied = 0
+    try:
+        with archive.open(info) as source, target.open("xb") as sink:
+            while chunk := source.read(_CHUNK):
+                copied += len(chunk)
+                if copied > info.file_size or copied > budget:
+                    raise refuse(info.filename, "entry larger than it declares (zip bomb?)")
+                sink.write(chunk)
+    except FileExistsError:
+        raise refuse(info.filename, "duplicate entry") from None
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ValidationFailed(f"The archive is corrupt: {exc}", code="corrupt_archive",
+                               details={"entry": info.filename[:300]}) from None
+    return copied

@@ -1,0 +1,76 @@
+"""Datasets: the built-in ones and uploaded zip archives."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.responses import Response
+
+from api.auth.schemas import Role
+from api.core.http import Id, Page
+from api.core.responses import errors
+from api.dependencies import CurrentKey, ServicesDep, require_role
+from api.registry.datasets.samples import render_sample
+from api.registry.datasets.schemas import DatasetList, DatasetRead, Task
+
+viewer = APIRouter(tags=["datasets"], dependencies=[require_role(Role.viewer)], responses=errors())
+operator = APIRouter(tags=["datasets"], dependencies=[require_role(Role.operator)], responses=errors())
+
+
+async def dataset_or_404(dataset_id: Id, services: ServicesDep) -> DatasetRead:
+    return await services.datasets.get(dataset_id)
+
+
+DatasetDep = Annotated[DatasetRead, Depends(dataset_or_404)]
+
+
+@viewer.get("/datasets", response_model=DatasetList)
+async def list_datasets(services: ServicesDep, page: Page, task: Annotated[Task | None, Query()] = None) -> DatasetList:
+    """Registered datasets, the built-in `shapes` ones included."""
+    items, total = await services.datasets.list(limit=page.limit, offset=page.offset, task=task)
+    return DatasetList(items=items, total=total)
+
+
+@viewer.get("/datasets/{dataset_id}", response_model=DatasetRead, responses=errors(404))
+async def get_dataset(dataset: DatasetDep) -> DatasetRead:
+    """One dataset: task, classes, images per split, instances per class."""
+    return dataset
+
+
+@operator.post("/datasets", response_model=DatasetRead, status_code=201, responses=errors(409, 413, 415, 503))
+async def upload_dataset(
+    key: CurrentKey,
+    services: ServicesDep,
+    file: Annotated[UploadFile, File(description="A .zip: YOLO detection (data.yaml, images/, labels/) or "
+                                                 "classification (train/<class>/, val/<class>/).")],
+    name: Annotated[str | None, Form(max_length=100)] = None,
+    task: Annotated[Task | None, Form(description="Default: recognised from the archive.")] = None,
+) -> DatasetRead:
+    """Upload a dataset archive; it is checked and validated before anything is kept."""
+    return await services.datasets.upload(file, filename=file.filename, name=name, task=task, created_by=key.id,
+                                          max_bytes=services.settings.max_upload_bytes)
+
+
+@operator.delete("/datasets/{dataset_id}", status_code=204, responses=errors(404, 409))
+async def delete_dataset(dataset: DatasetDep, key: CurrentKey, services: ServicesDep) -> Response:
+    """Delete a dataset (operators: only their own) unless a queued or running session uses it."""
+    await services.datasets.delete(dataset.id, key=key)
+    return Response(status_code=204)
+
+
+@viewer.get("/datasets/{dataset_id}/samples/{n}", response_class=Response, responses={
+    **errors(404), 200: {"content": {"image/jpeg": {}}, "description": "Sample n with its labels drawn."}})
+async def get_dataset_sample(
+    dataset: DatasetDep, services: ServicesDep, n: Annotated[int, Path(ge=0, le=10_000_000)]
+) -> Response:
+    """Image n (train, then val, then test) with its boxes or class drawn, as JPEG."""
+    jpeg = await asyncio.to_thread(render_sample, services.datasets.path_of(dataset), dataset.task,
+                                   dataset.classes, n)
+    return Response(jpeg, media_type="image/jpeg")
+
+
+router = APIRouter()
+router.include_router(viewer)
+router.include_router(operator)

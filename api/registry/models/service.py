@@ -1,0 +1,192 @@
+"""Registered models: weights files under data/models and rows in the `models` table."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import multiprocessing
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from api.auth.schemas import ApiKeyRead
+from api.auth.service import require_owner
+from api.core.database import Database, decode_row
+from api.core.errors import AppError, Conflict, NotFound, ServiceUnavailable
+from api.core.isolated import Limits
+from api.core.pagination import Filters, fetch_page
+from api.core.uploads import AsyncReadable, stage_upload
+from api.registry.in_use import delete_unless_in_use
+from api.registry.models.exporter import MissingDependency, export_model
+from api.registry.models.inspection import CheckpointInfo
+from api.registry.models.schemas import ModelRead
+from api.registry.models.validation import validate_in_child
+
+logger = logging.getLogger(__name__)
+
+_COLUMNS = ("id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at,"
+            " created_by, original_filename, validated_at IS NOT NULL AS validated, quarantine_reason")
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class ModelRegistry:
+    def __init__(self, db: Database, root: Path, *, config_dir: Path, load_limits: Limits) -> None:
+        self._db = db
+        self.root = root
+        self._config_dir, self._load_limits = config_dir, load_limits
+        self.on_delete: list[Callable[[int], None]] = []  # e.g. the recognition cache evicts the model
+
+    def path_of(self, model_id: int, export_format: str = "pt") -> Path:
+        return self.root / f"{model_id}.{export_format}"
+
+    def exported_path(self, model_id: int, export_format: str) -> Path:
+        path = self.path_of(model_id, export_format)
+        if not path.is_file():
+            raise NotFound(f"Model {model_id} has no {export_format} export yet; POST /models/{model_id}/export "
+                           f"?format={export_format} first.", code="export_not_found")
+        return path
+
+    async def export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
+        """Export in a fresh spawned process; returns the file's size."""
+        await self.usable(model_id)
+        target = self.path_of(model_id, export_format)
+        loop = asyncio.get_running_loop()
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            try:
+                return await loop.run_in_executor(pool, export_model, str(self.path_of(model_id)), export_format,
+                                                  imgsz, str(config_dir), str(target))
+            except MissingDependency as exc:
+                raise ServiceUnavailable(str(exc), code="export_dependency_missing") from None
+            except Exception as exc:
+                raise ServiceUnavailable(f"The {export_format} export failed: {type(exc).__name__}: {exc}"[:500],
+                                         code="export_failed") from None
+
+    async def usable(self, model_id: int) -> ModelRead:
+        """The model, if its weights passed the safe-load check; 409 while unchecked or when quarantined."""
+        model = await self.get(model_id)
+        if model.quarantine_reason:
+            raise Conflict(f"Model {model_id} is quarantined: {model.quarantine_reason}", code="model_quarantined",
+                           details={"reason": model.quarantine_reason})
+        if not model.validated:
+            raise Conflict(f"Model {model_id} is still being checked; try again shortly.", code="model_not_validated",
+                           headers={"Retry-After": "5"})
+        return model
+
+    async def get(self, model_id: int) -> ModelRead:
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM models WHERE id = ?", (model_id,))
+        if row is None:
+            raise NotFound(f"Model {model_id} does not exist.", code="model_not_found", details={"id": model_id})
+        return _model_from_row(row)
+
+    async def list(self, *, limit: int, offset: int, task: str | None = None) -> tuple[list[ModelRead], int]:
+        return await fetch_page(self._db, table="models", filters=Filters().add("task = ?", task), columns=_COLUMNS,
+                                order_by="id DESC", limit=limit, offset=offset, decode=_model_from_row)
+
+    async def upload(self, source: AsyncReadable, *, filename: str | None, name: str | None,
+                     created_by: int | None, max_bytes: int) -> ModelRead:
+        """Load it inertly in a throwaway process and keep only the normalised copy (safe_load.py says why)."""
+        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".pt")
+        normalised = staged.path.with_suffix(".norm.pt")
+        try:
+            existing = await self._db.fetch_value("SELECT id FROM models WHERE upload_sha256 = ? OR sha256 = ?",
+                                                  (staged.sha256, staged.sha256))
+            if existing is not None:
+                raise Conflict("This model file was uploaded before.", code="duplicate_model",
+                               details={"existing_id": existing})
+            info = await self._validate(staged.path, normalised)
+            display = (name or Path(filename or "model").stem or "model")[:100]
+            return await self._insert(normalised, info, name=display, source="upload", session_id=None,
+                                      upload_sha256=staged.sha256, created_by=created_by,
+                                      original_filename=(filename or "")[:255] or None)
+        finally:
+            staged.path.unlink(missing_ok=True)
+            normalised.unlink(missing_ok=True)
+
+    async def delete(self, model_id: int, *, key: ApiKeyRead) -> None:
+        model = await self.get(model_id)
+        require_owner(key, model.created_by, "model")
+        in_use = await delete_unless_in_use(self._db, table="models", row_id=model_id, session_column="base_model_id")
+        if in_use:
+            raise Conflict(f"Model {model_id} is the base of {in_use} queued or running session(s).",
+                           code="model_in_use", details={"sessions": in_use})
+        for path in self.root.glob(f"{model_id}.*"):
+            path.unlink(missing_ok=True)
+        for listener in self.on_delete:
+            listener(model_id)
+
+    async def register_trained(self, *, weights: Path, name: str, metrics: dict[str, float], session_id: int,
+                               created_by: int | None) -> ModelRead:
+        """A run's best weights, through the same loader as an upload (a run dir is as writable as an upload)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = self.root / f".staging-session-{session_id}.pt"
+        try:
+            info = await self._validate(weights, staging)
+            info = CheckpointInfo(task=info.task, architecture=info.architecture, classes=info.classes,
+                                  metrics=metrics or info.metrics)
+            return await self._insert(staging, info, name=name, source="training", session_id=session_id,
+                                      upload_sha256=None, created_by=created_by, original_filename=None)
+        finally:
+            staging.unlink(missing_ok=True)
+
+    async def revalidate_pending(self) -> None:
+        """Rows registered before the safe-load check: normalise them, or quarantine what fails (at start-up)."""
+        for row in await self._db.fetch_all("SELECT id, sha256 FROM models WHERE validated_at IS NULL"):
+            model_id, path = row["id"], self.path_of(row["id"])
+            staging = self.root / f".staging-revalidate-{model_id}.pt"
+            try:
+                await self._validate(path, staging)
+            except Exception as exc:
+                reason = exc.message if isinstance(exc, AppError) else "its weights could not be checked"
+                logger.warning("model %d quarantined: %s", model_id, reason)
+                await self._db.execute("UPDATE models SET validated_at = ?, quarantine_reason = ? WHERE id = ?",
+                                       (time.time(), reason[:300], model_id))
+                continue
+            finally:
+                self.on_model_changed(model_id)
+            sha256 = await asyncio.to_thread(file_sha256, staging)
+            async with self._db.transaction() as conn:
+                staging.replace(path)
+                await conn.execute("UPDATE models SET validated_at = ?, size_bytes = ?, sha256 = ?, upload_sha256 = ?"
+                                   " WHERE id = ?", (time.time(), path.stat().st_size, sha256, row["sha256"], model_id))
+            logger.info("model %d re-validated and normalised", model_id)
+
+    def on_model_changed(self, model_id: int) -> None:
+        for listener in self.on_delete:
+            listener(model_id)
+
+    async def _validate(self, source: Path, target: Path) -> CheckpointInfo:
+        return await validate_in_child(source, target, config_dir=self._config_dir, limits=self._load_limits)
+
+    async def _insert(self, staged: Path, info: CheckpointInfo, *, name: str, source: str, session_id: int | None,
+                      upload_sha256: str | None, created_by: int | None, original_filename: str | None) -> ModelRead:
+        """Row and file together: the file is renamed into place inside the row's transaction."""
+        sha256 = await asyncio.to_thread(file_sha256, staged)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO models (name, task, architecture, classes, metrics, source, session_id, path,"
+                " size_bytes, sha256, created_at, created_by, original_filename, upload_sha256, validated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)",
+                (name, info.task, info.architecture, json.dumps(info.classes), json.dumps(info.metrics), source,
+                 session_id, staged.stat().st_size, sha256, time.time(), created_by, original_filename,
+                 upload_sha256, time.time()),
+            )
+            model_id = int(cursor.lastrowid or 0)
+            staged.replace(self.path_of(model_id))
+            await conn.execute("UPDATE models SET path = ? WHERE id = ?", (self.path_of(model_id).name, model_id))
+        return await self.get(model_id)
+
+
+def _model_from_row(row: Any) -> ModelRead:
+    data = decode_row(row, "classes", "metrics")
+    return ModelRead(**data)

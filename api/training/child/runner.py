@@ -1,0 +1,78 @@
+"""Entry point of a training child process (spawned): it runs one RunSpec and reports, nothing else."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from api.core.offline import apply_offline_environment
+from api.training.child.channel import Channel, LineStream
+from api.training.child.contract import Failed, Result, RunSpec
+from api.training.child.evaluator import evaluate
+from api.training.child.reporter import Reporter
+
+
+def _watch_parent(parent_pid: int, interval_s: float = 0.5) -> None:
+    """Exit as soon as the server is gone, so no orphan keeps a GPU."""
+    while True:
+        time.sleep(interval_s)
+        if os.getppid() != parent_pid:
+            os._exit(3)
+
+
+def _use_all_cores(trainer: Any) -> None:
+    # Ultralytics leaves one core idle; on a small box that is half the machine.
+    import torch
+
+    if str(trainer.device) == "cpu":
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+
+
+def train(spec: RunSpec, channel: Channel, stop_event: Any) -> Result:
+    from ultralytics import YOLO
+
+    run_dir = Path(spec.run_dir)
+    resume = spec.resume
+    model = YOLO(resume or spec.model, task=spec.task)
+    reporter = Reporter(channel, stop_event.is_set, resume_checkpoint=run_dir / "resume.pt")
+    for event, callback in reporter.callbacks().items():
+        model.add_callback(event, callback)
+    model.add_callback("on_train_start", _use_all_cores)
+    if resume:
+        channel.log(f"resuming from {resume}")
+        model.train(resume=True, data=spec.data, device=spec.device)
+    else:
+        model.train(**spec.train_args())
+    trainer = model.trainer
+    best = Path(trainer.best) if Path(trainer.best).is_file() else Path(trainer.last)
+    return Result(best=str(best), stopped=reporter.stop_requested,
+                  names={int(k): str(v) for k, v in (model.names or {}).items()}, epochs_done=int(trainer.epoch) + 1)
+
+
+def main(spec: RunSpec, connection: Any, stop_event: Any, parent_pid: int) -> None:
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="parent-watchdog").start()
+    if spec.nice:  # below the server: a busy trainer must not slow the API, and loses nothing when it is idle
+        os.nice(spec.nice)
+    channel = Channel(connection)
+    run_dir = Path(spec.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    os.chdir(run_dir)  # anything written to a relative path lands in the run directory
+    sys.stdout = LineStream(channel, "INFO")
+    sys.stderr = LineStream(channel, "WARNING")
+    apply_offline_environment(Path(spec.config_dir))
+    exit_code = 0
+    try:
+        channel.send(evaluate(spec) if spec.kind == "evaluate" else train(spec, channel, stop_event))
+    except BaseException as exc:  # report everything, KeyboardInterrupt included
+        channel.send(Failed(message=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc()))
+        exit_code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        connection.close()
+    os._exit(exit_code)  # skip interpreter teardown: dataloader threads must not delay the exit
