@@ -10,9 +10,17 @@ from PIL import Image, ImageDraw, ImageOps
 
 from api.core.errors import UnsupportedMediaType, ValidationFailed
 from api.registry.datasets.samples import PALETTE, legible_font
+from api.registry.datasets.validation import MAX_ASPECT
 
 ACCEPTED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 MAX_PIXELS = 40_000_000
+WORK_SIDE = 2048  # what a photo is reduced to (at most) right after decoding: the model letterboxes to ~640 anyway
+REQUEST_PIXELS = 64_000_000  # decoded pixels one request may hold; many photos are each reduced further
+
+
+def work_side(count: int) -> int:
+    """The longest side each of `count` photos of one request is reduced to."""
+    return max(256, min(WORK_SIDE, int(math.sqrt(REQUEST_PIXELS / max(count, 1)))))
 
 
 @dataclass
@@ -49,9 +57,10 @@ def _draft(image: Image.Image, model_side: int | None) -> None:
     image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))  # libjpeg keeps at least this size
 
 
-def decode(data: bytes, index: int, model_side: int | None = None) -> DecodedImage:
-    """RGB image with EXIF orientation applied; the pixel cap is checked from the header, before decoding.
-    With `model_side` (the model's input size) a large JPEG is decoded at a reduced scale."""
+def decode(data: bytes, index: int, model_side: int | None = None, max_side: int = WORK_SIDE) -> DecodedImage:
+    """RGB image with EXIF orientation applied; the pixel and aspect caps are checked from the header, before
+    decoding. With `model_side` (the model's input size) a large JPEG is decoded at a reduced scale; any photo is
+    then reduced to `max_side` before it is rotated and converted, so only one full-size copy ever exists."""
     try:
         image = Image.open(io.BytesIO(data))
     except Exception:  # UnidentifiedImageError, or ImportError from Ultralytics' patched Image.open (HEIF probe)
@@ -65,11 +74,15 @@ def decode(data: bytes, index: int, model_side: int | None = None) -> DecodedIma
     width, height = image.size
     if width * height > MAX_PIXELS:
         raise _bad_image(index, f"{width}x{height} pixels is over the {MAX_PIXELS} pixel cap")
+    if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
+        raise _bad_image(index, f"{width}x{height} is more than {MAX_ASPECT} times longer than it is wide")
     extension = ACCEPTED_FORMATS[image.format]
     try:
         orientation = image.getexif().get(0x0112, 1)
         _draft(image, model_side)
         image.load()
+        if max(image.size) > max_side:
+            image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
         rotated = ImageOps.exif_transpose(image).convert("RGB")
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise _bad_image(index, f"truncated or corrupt ({type(exc).__name__})") from None

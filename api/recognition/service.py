@@ -22,7 +22,7 @@ from api.core.events import EventBus
 from api.core.pagination import Filters, fetch_page
 from api.recognition import kit_check
 from api.recognition.files import RecognitionFiles
-from api.recognition.images import DecodedImage, decode
+from api.recognition.images import DecodedImage, decode, work_side
 from api.recognition.model_cache import ModelCache, load_and_warm
 from api.recognition.schemas import RecognitionParams, RecognitionRead
 from api.registry.models.schemas import ModelRead
@@ -70,6 +70,9 @@ class Recognizer:
         # uses `threads` cores (Ultralytics would leave one idle). Decoding a batch is spread over the cores.
         self._inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
         self._decoders = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="decode")
+        # Decoded photos stay in memory until their request is stored: two requests' worth at a time, at most
+        # 2 x REQUEST_PIXELS; the others wait their turn.
+        self._decoding = asyncio.Semaphore(2)
         loader = functools.partial(load_and_warm, threads=threads or os.cpu_count() or 1)
         self.cache = ModelCache(cache_size, self._inference, loader)
         self._observe = telemetry_observe or (lambda stage, seconds: None)
@@ -81,7 +84,8 @@ class Recognizer:
 
     async def _decode_all(self, uploads: list[bytes], model_side: int | None) -> list[DecodedImage]:
         loop = asyncio.get_running_loop()
-        jobs = [loop.run_in_executor(self._decoders, decode, data, index, model_side)
+        side = work_side(len(uploads))
+        jobs = [loop.run_in_executor(self._decoders, decode, data, index, model_side, side)
                 for index, data in enumerate(uploads)]
         results = await asyncio.gather(*jobs, return_exceptions=True)
         for result in results:  # the first bad image (by index) is the one reported
@@ -97,8 +101,15 @@ class Recognizer:
         started = time.perf_counter()
         loaded = await self.cache.get(model.id, self._models.path_of(model.id), model.task)
         # Classification resizes the short side: only detection letterboxes by the long side that drafting keeps.
-        images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None)
-        timings["decode"] = time.perf_counter() - started
+        async with self._decoding:
+            images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None)
+            timings["decode"] = time.perf_counter() - started
+            return await self._recognize_decoded(uploads, images, loaded, model, params, timings, started, key_id,
+                                                 on_behalf_of)
+
+    async def _recognize_decoded(self, uploads: list[bytes], images: list[DecodedImage], loaded: Any, model: ModelRead,
+                                 params: RecognitionParams, timings: dict[str, float], started: float,
+                                 key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
         # The originals go to disk while the model runs: the write costs no wall time.
         staging = self.files.staging_folder()
         writing = asyncio.create_task(asyncio.to_thread(self.files.write_originals, staging, images, uploads))

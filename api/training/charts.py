@@ -13,6 +13,12 @@ def render_training_chart(series: dict[str, list[tuple[int, float]]], title: str
     import matplotlib
 
     matplotlib.use("Agg")
+
+    with matplotlib.rc_context({"text.parse_math": False}):  # titles and legends hold user text: no mathtext
+        return _render(series, title)
+
+
+def _render(series: dict[str, list[tuple[int, float]]], title: str) -> bytes:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 

@@ -66,6 +66,13 @@ async def test_classification_archive_is_recognised(live_server: LiveServer, tmp
         ([("..\\escaped.txt", b"x")], "backslash in path"),
         ([symlink_entry("images/link", "/etc/passwd")], "symbolic link"),
         ([("bomb.bin", b"\0" * (30 * 1024 * 1024))], "compression ratio over 200:1 (zip bomb?)"),
+        # Each entry at the per-entry floor: only the whole archive's ratio gives it away.
+        ([(f"zeros/{i}.bin", b"\0" * 2**20) for i in range(16)], "compression ratio over 200:1 overall (zip bomb?)"),
+        ([("images", b"x"), ("images/a.jpg", b"y")], "a file and a folder of the same name, or an entry under a file"),
+        ([("data.yaml/child.txt", b"x")], "a file and a folder of the same name, or an entry under a file"),
+        ([("labels/" + "x" * 300 + ".txt", b"x")], "a name longer than 255 bytes"),
+        ([("d/" * 2000 + "f.txt", b"x")], "nested deeper than 32 folders"),
+        ([("dup.txt", b"x"), ("dup.txt", b"y")], "duplicate entry"),
     ],
 )
 async def test_hostile_archives_are_refused_whole(live_server: LiveServer, tmp_path: Path, entries, reason) -> None:

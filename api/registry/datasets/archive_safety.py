@@ -21,6 +21,8 @@ class ArchiveLimits:
     max_total_bytes: int = 4 * 1024**3
     max_ratio: float = 200.0
     ratio_floor_bytes: int = 1 << 20  # tiny entries compress well legitimately; judge ratios above this size
+    max_depth: int = 32
+    max_component_bytes: int = 255  # what ext4 and most file systems allow
 
 
 def refuse(entry: str, reason: str) -> ValidationFailed:
@@ -57,18 +59,51 @@ def _check_type(info: zipfile.ZipInfo) -> None:
         raise refuse(info.filename, "not a regular file")
 
 
+def _check_shape(path: PurePosixPath, name: str, limits: ArchiveLimits) -> None:
+    if len(path.parts) > limits.max_depth:
+        raise refuse(name, f"nested deeper than {limits.max_depth} folders")
+    if any(len(part.encode()) > limits.max_component_bytes for part in path.parts):
+        raise refuse(name, f"a name longer than {limits.max_component_bytes} bytes")
+
+
+def _check_tree(entries: list[zipfile.ZipInfo]) -> None:
+    """No two entries for one file, no file that is also a folder, nothing under a file."""
+    files: set[PurePosixPath] = set()
+    folders: set[PurePosixPath] = set()
+    for info in entries:
+        path = _check_name(info.filename)
+        if path == PurePosixPath("."):
+            continue
+        parents = set(path.parents) - {PurePosixPath(".")}
+        if info.is_dir():
+            parents.add(path)
+        elif path in files:
+            raise refuse(info.filename, "duplicate entry")
+        else:
+            files.add(path)
+        folders |= parents
+    clash = sorted(files & folders)
+    if clash:
+        raise refuse(str(clash[0]), "a file and a folder of the same name, or an entry under a file")
+
+
 def check_entries(archive: zipfile.ZipFile, limits: ArchiveLimits) -> list[zipfile.ZipInfo]:
     """Every entry checked before a byte is written; declared sizes are checked here, real ones while copying."""
     entries = archive.infolist()
     if len(entries) > limits.max_entries:
         raise refuse(f"{len(entries)} entries", f"more than {limits.max_entries} entries")
-    total = 0
+    total = compressed = 0
     for info in entries:
-        _check_name(info.filename)
+        _check_shape(_check_name(info.filename), info.filename, limits)
         _check_type(info)
         total += info.file_size
+        compressed += info.compress_size
         if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(info.compress_size, 1):
             raise refuse(info.filename, f"compression ratio over {limits.max_ratio:.0f}:1 (zip bomb?)")
+    # Many small entries each under the floor add up: the whole archive is judged too.
+    if total > limits.ratio_floor_bytes and total > limits.max_ratio * max(compressed, 1):
+        raise refuse(f"{len(entries)} entries", f"compression ratio over {limits.max_ratio:.0f}:1 overall (zip bomb?)")
+    _check_tree(entries)
     if total > limits.max_total_bytes:
         raise PayloadTooLarge(f"The archive unpacks to more than {limits.max_total_bytes} bytes.",
                               code="archive_too_large", details={"max_bytes": limits.max_total_bytes})

@@ -14,6 +14,7 @@ from api.registry.datasets.validation import IMAGE_SUFFIXES
 PALETTE = ((230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180), (70, 240, 240),
            (240, 50, 230), (210, 245, 60), (250, 190, 212), (0, 128, 128))
 MIN_SIDE = 480  # small training images are upscaled so the drawing is legible on a phone
+MAX_SIDE = 1600  # and nothing is drawn larger: an upscale must never multiply a thin strip into gigabytes
 
 
 def _images(folder: Path) -> list[Path]:
@@ -43,9 +44,12 @@ def render_sample(root: Path, task: Task, classes: list[str], index: int) -> byt
                        code="sample_not_found", details={"count": len(images)})
     path = images[index]
     with Image.open(path) as original:
-        image = original.convert("RGB")
-    scale = max(1.0, MIN_SIDE / min(image.size))
-    image = image.resize((round(image.width * scale), round(image.height * scale)))
+        width, height = original.size
+        scale = min(max(1.0, MIN_SIDE / max(1, min(width, height))), MAX_SIDE / max(width, height))
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        original.draft("RGB", size)  # JPEG: decode at reduced scale when shrinking
+        image = original.resize(size) if original.size != size else original.copy()
+    image = image.convert("RGB")
     draw = ImageDraw.Draw(image)
     font = legible_font(max(14, image.height // 28))
     if task == "detect":

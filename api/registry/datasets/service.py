@@ -15,7 +15,7 @@ from PIL import Image
 from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
 from api.core.database import Database, decode_row
-from api.core.errors import Conflict, NotFound
+from api.core.errors import Conflict, NotFound, ServiceUnavailable
 from api.core.pagination import Filters, fetch_page
 from api.core.uploads import AsyncReadable, stage_upload
 from api.registry.datasets import shapes
@@ -94,9 +94,11 @@ def scan_classification(root: Path) -> tuple[list[str], DatasetInfo]:
 
 
 class DatasetRegistry:
-    def __init__(self, db: Database, root: Path) -> None:
+    def __init__(self, db: Database, root: Path, *, max_parallel_extractions: int = 2) -> None:
         self._db = db
         self.root = root
+        # Each extraction may write up to ArchiveLimits.max_total_bytes: a few at a time, the rest told to retry.
+        self._extractions = asyncio.Semaphore(max_parallel_extractions)
 
     async def ensure_builtin(self, *, train_images: int) -> None:
         """Generate and register `shapes` (detect) and `shapes-cls` (classify) unless they exist."""
@@ -132,7 +134,11 @@ class DatasetRegistry:
             if existing is not None:
                 raise Conflict("This archive was uploaded before.", code="duplicate_dataset",
                                details={"existing_id": existing})
-            found_task, classes, info = await asyncio.to_thread(_unpack, staged.path, work, task)
+            if self._extractions.locked():
+                raise ServiceUnavailable("Other archives are being unpacked; try again shortly.", code="busy",
+                                         headers={"Retry-After": "5"})
+            async with self._extractions:
+                found_task, classes, info = await asyncio.to_thread(_unpack, staged.path, work, task)
             display = (name or Path(filename or "dataset").stem or "dataset")[:100]
             return await self._register(work / "final", name=display, task=found_task, classes=classes, info=info,
                                         source="upload", sha256=staged.sha256, created_by=created_by,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
 MAX_YAML_BYTES = 64 * 1024
 MAX_REPORTED_PROBLEMS = 20
 MAX_PIXELS = 50_000_000
+MAX_ASPECT = 50  # longest side over shortest: a 1x6000 strip is no training image (and bombs the sample view)
 _SPLIT_ALIASES = {"train": "train", "val": "val", "valid": "val", "validation": "val", "test": "test"}
 
 
@@ -39,6 +41,11 @@ class Problems:
             where = f"{first['file']}" + (f" line {first['line']}" if first.get("line") else "")
             raise ValidationFailed(f"The dataset is invalid: {where}: {first['reason']}.", code="invalid_dataset",
                                    details={"problems": self.items})
+
+
+def clean_name(name: object) -> str:
+    """A class name without control characters (they break drawing labels, file names and chat messages)."""
+    return "".join(ch for ch in str(name) if unicodedata.category(ch)[0] != "C").strip()[:200]
 
 
 def find_root(extracted: Path) -> Path:
@@ -84,7 +91,10 @@ def _read_names(root: Path, problems: Problems) -> list[str]:
     nc = data.get("nc")
     if nc is not None and nc != len(names):
         problems.add(path.name, f"nc is {nc} but {len(names)} names are given")
-    return [str(name) for name in names]
+    cleaned = [clean_name(name) for name in names]
+    if not all(cleaned):
+        problems.add(path.name, "a class name is empty (or only control characters)")
+    return cleaned
 
 
 def _detect_split_dirs(root: Path) -> dict[str, tuple[Path, Path]]:
@@ -104,6 +114,9 @@ def _check_image(path: Path, shown: str, problems: Problems) -> tuple[int, int] 
             size = image.size
             if size[0] * size[1] > MAX_PIXELS:
                 problems.add(shown, f"image of {size[0]}x{size[1]} pixels is larger than the {MAX_PIXELS} cap")
+                return None
+            if max(size) > MAX_ASPECT * max(1, min(size)):
+                problems.add(shown, f"image of {size[0]}x{size[1]} pixels is over {MAX_ASPECT} times longer than wide")
                 return None
             image.verify()
             return size
@@ -184,6 +197,9 @@ def validate_classification(root: Path, target: Path) -> list[str]:
             problems.add(f"{needed}/", "missing split")
     problems.raise_if_any()
     classes = sorted(p.name for p in splits["train"].iterdir() if p.is_dir())
+    for name in classes:
+        if clean_name(name) != name:  # the folder name is the class name: it cannot be cleaned, only refused
+            problems.add(f"train/{name!r}/", "control characters in a class folder name")
     if len(classes) < 2:
         problems.add("train/", "needs at least two class folders")
     for split, folder in splits.items():

@@ -68,9 +68,10 @@ class ModelRegistry:
                                                   imgsz, str(config_dir), str(target))
             except MissingDependency as exc:
                 raise ServiceUnavailable(str(exc), code="export_dependency_missing") from None
-            except Exception as exc:
-                raise ServiceUnavailable(f"The {export_format} export failed: {type(exc).__name__}: {exc}"[:500],
-                                         code="export_failed") from None
+            except Exception as exc:  # its message holds server paths: logged here, only the kind goes out
+                logger.warning("model %d: %s export failed: %r", model_id, export_format, exc)
+                raise ServiceUnavailable(f"The {export_format} export failed ({type(exc).__name__}); the server log "
+                                         "has the details.", code="export_failed") from None
 
     async def usable(self, model_id: int) -> ModelRead:
         """The model, if its weights passed the safe-load check; 409 while unchecked or when quarantined."""
