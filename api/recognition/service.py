@@ -19,6 +19,7 @@ from api.auth.service import require_owner
 from api.core.database import Database, decode_row
 from api.core.errors import NotFound, ValidationFailed
 from api.core.events import EventBus
+from api.core.memory import release_free_memory
 from api.core.pagination import Filters, fetch_page
 from api.recognition import kit_check
 from api.recognition.files import RecognitionFiles
@@ -59,6 +60,9 @@ def _detections(result: Any, names: dict[int, str], image: DecodedImage) -> list
                       "box_normalized": [round(box[0] / width, 5), round(box[1] / height, 5),
                                          round(box[2] / width, 5), round(box[3] / height, 5)]})
     return found
+
+
+PREDICT_CHUNK = 8  # photos per model call: bounds inference memory, costs no throughput on CPU
 
 
 class Recognizer:
@@ -102,10 +106,14 @@ class Recognizer:
         loaded = await self.cache.get(model.id, self._models.path_of(model.id), model.task)
         # Classification resizes the short side: only detection letterboxes by the long side that drafting keeps.
         async with self._decoding:
-            images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None)
-            timings["decode"] = time.perf_counter() - started
-            return await self._recognize_decoded(uploads, images, loaded, model, params, timings, started, key_id,
-                                                 on_behalf_of)
+            try:
+                images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None)
+                timings["decode"] = time.perf_counter() - started
+                return await self._recognize_decoded(uploads, images, loaded, model, params, timings, started,
+                                                     key_id, on_behalf_of)
+            finally:
+                images = []  # the photos go before the heap is trimmed
+                await asyncio.to_thread(release_free_memory)
 
     async def _recognize_decoded(self, uploads: list[bytes], images: list[DecodedImage], loaded: Any, model: ModelRead,
                                  params: RecognitionParams, timings: dict[str, float], started: float,
@@ -136,8 +144,10 @@ class Recognizer:
                  queued_at: float) -> tuple[list[Any], float, float]:
         started = time.perf_counter()
         class_ids = [model.classes.index(name) for name in params.classes] if params.classes else None
-        results = loaded.predict([img.image for img in images], conf=params.conf, iou=params.iou, classes=class_ids,
-                                 verbose=False)
+        results: list[Any] = []
+        for first in range(0, len(images), PREDICT_CHUNK):  # a batch's activations grow with it: ~1 GB at 32
+            chunk = [img.image for img in images[first:first + PREDICT_CHUNK]]
+            results += loaded.predict(chunk, conf=params.conf, iou=params.iou, classes=class_ids, verbose=False)
         return results, time.perf_counter() - started, started - queued_at
 
     @staticmethod

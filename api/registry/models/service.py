@@ -45,6 +45,7 @@ class ModelRegistry:
         self._db = db
         self.root = root
         self._config_dir, self._load_limits = config_dir, load_limits
+        self._exports = asyncio.Semaphore(1)  # an export process holds torch and the model (~0.5 GB): one at a time
         self.on_delete: list[Callable[[int], None]] = []  # e.g. the recognition cache evicts the model
 
     def path_of(self, model_id: int, export_format: str = "pt") -> Path:
@@ -58,8 +59,12 @@ class ModelRegistry:
         return path
 
     async def export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
-        """Export in a fresh spawned process; returns the file's size."""
+        """Export in a fresh spawned process; returns the file's size. Concurrent exports wait their turn."""
         await self.usable(model_id)
+        async with self._exports:
+            return await self._export(model_id, export_format=export_format, imgsz=imgsz, config_dir=config_dir)
+
+    async def _export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
         target = self.path_of(model_id, export_format)
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
