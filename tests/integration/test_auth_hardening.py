@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import websockets
 
+from api.core import server as server_module
 from tests.helpers import ADMIN_KEY, LiveServer, ServerProcess, assert_error, make_settings
 
 KEY = "tk_hardening-admin-key-0123456789"
@@ -134,3 +135,28 @@ def test_a_trusted_proxy_is_believed(tmp_path: Path) -> None:
         httpx.get(f"{server.url}/api/v1/auth/me", headers={"X-API-Key": "wrong", "X-Forwarded-For": "203.0.113.9"})
         attempts = httpx.get(f"{server.url}/api/v1/auth/attempts", headers={"X-API-Key": ADMIN_KEY}).json()["items"]
         assert "203.0.113.9" in {a["client"] for a in attempts}
+
+
+async def test_slow_headers_lose_their_connection(live_server: LiveServer, monkeypatch) -> None:
+    """A slow loris (a header byte now and then) is cut off at the header deadline; normal requests go on."""
+    monkeypatch.setattr(server_module, "HEADER_TIMEOUT_S", 1.0)
+
+    def trickle() -> float:
+        with socket.create_connection(("127.0.0.1", live_server.port), timeout=10) as sock:
+            started = time.monotonic()
+            for byte in b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100:
+                try:
+                    sock.sendall(bytes([byte]))
+                    sock.settimeout(0.3)
+                    if sock.recv(1) == b"":
+                        return time.monotonic() - started
+                except TimeoutError:
+                    continue
+                except OSError:
+                    return time.monotonic() - started
+            return float("inf")
+
+    held = await asyncio.gather(*(asyncio.to_thread(trickle) for _ in range(5)))
+    assert all(seconds < 3 for seconds in held), held
+    async with live_server.client() as http:
+        assert (await http.get("/health")).status_code == 200
