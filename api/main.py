@@ -19,6 +19,7 @@ from api.auth.gate import BodyGate
 from api.auth.lockout import LockoutPolicy
 from api.auth.schemas import Role
 from api.auth.service import AuthManager
+from api.auth.store import AttemptStore, KeyStore
 from api.container import Services
 from api.core import error_handlers as errors
 from api.core.database import Database
@@ -35,15 +36,19 @@ from api.recognition import evaluations_router as evaluations
 from api.recognition import router as recognitions
 from api.recognition.evaluation_store import EvaluationStore
 from api.recognition.service import Recognizer
+from api.recognition.store import RecognitionStore
 from api.registry.datasets import router as datasets
 from api.registry.datasets.service import DatasetRegistry
+from api.registry.datasets.store import DatasetStore
 from api.registry.models import router as models
 from api.registry.models.service import ModelRegistry
+from api.registry.models.store import ModelStore
 from api.system import events_router as events
 from api.system import health_router as health
 from api.system import router as system
 from api.system.gauges import system_gauges
 from api.system.monitor import GpuProbe, SystemMonitor
+from api.system.store import SampleStore
 from api.training import router as sessions
 from api.training.executors.local import LocalProcessExecutor
 from api.training.history import RunHistory
@@ -137,14 +142,14 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     await sweep_storage(db, settings.data_dir)  # what a kill -9 left half-written, before anything is served
     bus = EventBus()
     policy = LockoutPolicy(settings.auth_max_failures, settings.auth_failure_window_s, settings.auth_lockout_s)
-    auth_manager = AuthManager(db, policy)
+    auth_manager = AuthManager(KeyStore(db), AttemptStore(db), policy)
     plain = await auth_manager.bootstrap(settings.api_keys)
     if plain:
         announce_bootstrap_key(plain, f"http://{settings.host}:{settings.port}")
-    datasets_registry = DatasetRegistry(db, settings.data_dir / "datasets")
+    datasets_registry = DatasetRegistry(DatasetStore(db), settings.data_dir / "datasets")
     await datasets_registry.ensure_builtin(train_images=settings.shapes_train_images)
     monitor = SystemMonitor(
-        db, bus, disk_path=settings.data_dir, interval_s=settings.system_sample_interval_s,
+        SampleStore(db), bus, disk_path=settings.data_dir, interval_s=settings.system_sample_interval_s,
         retention_s=settings.system_retention_minutes * 60, gpu=GpuProbe(nvml),
     )
     await monitor.start()
@@ -153,7 +158,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     # Before anything imports Ultralytics in this process (model scans, recognition): offline, our settings dir.
     await asyncio.to_thread(apply_offline_environment, config_dir)
     metrics, logs, store, evaluations = MetricsStore(db), LogStore(db), SessionStore(db), EvaluationStore(db)
-    model_registry = ModelRegistry(db, settings.data_dir / "models", config_dir=config_dir, load_limits=Limits(
+    model_registry = ModelRegistry(ModelStore(db), settings.data_dir / "models", config_dir=config_dir, load_limits=Limits(
         timeout_s=settings.model_load_timeout_s, memory_mb=settings.model_load_memory_mb))
     specs = SpecBuilder(datasets=datasets_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
                         child_nice=settings.training_nice)
@@ -167,7 +172,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
                               evaluations=evaluations)
     history = RunHistory(store=store, metrics=metrics, logs=logs, flush=scheduler.flush)
     await scheduler.start()
-    recognizer = Recognizer(db=db, bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
+    recognizer = Recognizer(store=RecognitionStore(db), bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
                             cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
                             telemetry_observe=telemetry.observe_recognition)
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager, monitor=monitor,

@@ -9,16 +9,13 @@ import secrets
 import time
 
 from api.auth.lockout import FailureTracker, LockoutPolicy, ThrottledAttempts
-from api.auth.schemas import ApiKeyCreated, ApiKeyRead, AuthAttemptList, AuthAttemptRead, Role
-from api.core.database import Database
+from api.auth.schemas import ApiKeyCreated, ApiKeyRead, AuthAttemptList, Role
+from api.auth.store import AttemptStore, KeyStore
 from api.core.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
-from api.core.pagination import Filters, fetch_page
-from api.core.write_buffer import WriteBuffer
 
 logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "tk_"
-_KEY_COLUMNS = "id, name, role, prefix, source, created_at, created_by, revoked_at, last_used_at"
 
 
 def require_owner(key: ApiKeyRead, owner_id: int | None, what: str) -> None:
@@ -39,18 +36,15 @@ def new_plain_key() -> str:
 class AuthManager:
     """Owns the api_keys table; keeps an in-memory index by hash so a request costs no SQL read."""
 
-    def __init__(self, db: Database, policy: LockoutPolicy | None = None) -> None:
-        self._db = db
+    def __init__(self, keys: KeyStore, attempts: AttemptStore, policy: LockoutPolicy | None = None) -> None:
+        self._keys, self._attempts = keys, attempts
         self._by_hash: dict[str, ApiKeyRead] = {}
         self._failures = FailureTracker(policy or LockoutPolicy())
         self._throttled = ThrottledAttempts()
-        self._pending_attempts = WriteBuffer(
-            db, "INSERT INTO auth_attempts (ts, key_id, client, method, path, outcome, count) VALUES (?, ?, ?, ?, ?, ?, ?)")
         self._revoked: dict[int, asyncio.Event] = {}  # open streams of a key wait on its event
 
     async def load(self) -> None:
-        rows = await self._db.fetch_all(f"SELECT {_KEY_COLUMNS}, key_hash FROM api_keys")
-        self._by_hash = {row["key_hash"]: _key_from_row(row) for row in rows}
+        self._by_hash = await self._keys.all_by_hash()
 
     async def bootstrap(self, config_keys: list[str]) -> str | None:
         """Register --api-keys as admin keys; with none anywhere, create one admin key and return it."""
@@ -117,10 +111,7 @@ class AuthManager:
         if key.role == Role.admin and len(admins) <= 1:
             raise Conflict("This is the last active admin key; create another admin key first.",
                            code="last_admin", details={"id": key_id})
-        changed = await self._db.execute_rowcount(
-            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), key_id)
-        )
-        if not changed:
+        if not await self._keys.revoke(key_id):
             raise Conflict("The key is already revoked.", code="already_revoked", details={"id": key_id})
         await self.load()
         self.revoked(key_id).set()
@@ -145,42 +136,32 @@ class AuthManager:
 
     async def list_attempts(self, *, limit: int, offset: int, outcome: str | None = None) -> AuthAttemptList:
         await self.flush_attempts(final=True)
-        items, total = await fetch_page(self._db, table="auth_attempts", filters=Filters().add("outcome = ?", outcome),
-                                        order_by="id DESC", limit=limit, offset=offset,
-                                        decode=lambda row: AuthAttemptRead(**dict(row)))
+        items, total = await self._attempts.page(outcome=outcome, limit=limit, offset=offset)
         return AuthAttemptList(items=items, total=total)
 
     async def flush_attempts(self, *, final: bool = False) -> None:
         """Write buffered attempts in one batch: a row per request would cost a commit per request."""
-        self._pending_attempts.extend(self._throttled.take(final=final))
-        batch = await self._pending_attempts.flush()
+        self._attempts.add(self._throttled.take(final=final))
+        batch = await self._attempts.flush()
         last_used: dict[int, float] = {}
         for ts, key_id, *_rest in batch:
             if key_id is not None:
                 last_used[key_id] = ts
         if last_used:  # an idle second costs no write transaction
-            await self._db.executemany(
-                "UPDATE api_keys SET last_used_at = ? WHERE id = ?", [(ts, key_id) for key_id, ts in last_used.items()]
-            )
+            await self._keys.touch(last_used)
             await self.load()
 
     async def prune_attempts(self, older_than_s: float) -> None:
-        await self._db.execute("DELETE FROM auth_attempts WHERE ts < ?", (time.time() - older_than_s,))
+        await self._attempts.prune(older_than_s)
 
     def _record(self, key_id: int | None, client: str, method: str, path: str, outcome: str) -> None:
-        self._pending_attempts.add((time.time(), key_id, client, method, path, outcome, 1))
+        self._attempts.add([(time.time(), key_id, client, method, path, outcome, 1)])
         level = logging.DEBUG if outcome == "ok" else logging.WARNING
         logger.log(level, "auth %s: key=%s client=%s %s %s", outcome, key_id or "unknown", client, method, path)
 
     async def _insert(self, plain: str, *, name: str, role: Role, source: str, created_by: int | None) -> ApiKeyRead:
-        key_id = await self._db.execute(
-            "INSERT INTO api_keys (name, role, key_hash, prefix, source, created_at, created_by)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (name, role.value, hash_key(plain), plain[:8], source, time.time(), created_by),
-        )
+        key_id = await self._keys.insert(name=name, role=role, key_hash=hash_key(plain), prefix=plain[:8],
+                                         source=source, created_by=created_by)
         await self.load()
         return self.get_key(key_id)
 
-
-def _key_from_row(row: object) -> ApiKeyRead:
-    return ApiKeyRead(**{name: row[name] for name in _KEY_COLUMNS.split(", ")})  # type: ignore[index]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import os
 import shutil
@@ -16,16 +15,15 @@ from typing import Any
 
 from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
-from api.core.database import Database, decode_row
 from api.core.errors import NotFound, ValidationFailed
 from api.core.events import EventBus
 from api.core.memory import release_free_memory
-from api.core.pagination import Filters, fetch_page
 from api.recognition import kit_check
 from api.recognition.files import RecognitionFiles
 from api.recognition.images import DecodedImage, decode, work_side
 from api.recognition.model_cache import ModelCache, load_and_warm
 from api.recognition.schemas import RecognitionParams, RecognitionRead
+from api.recognition.store import RecognitionStore
 from api.registry.models.schemas import ModelRead
 from api.registry.models.service import ModelRegistry
 
@@ -66,9 +64,9 @@ PREDICT_CHUNK = 8  # photos per model call: bounds inference memory, costs no th
 
 
 class Recognizer:
-    def __init__(self, *, db: Database, bus: EventBus, models: ModelRegistry, root: Path, cache_size: int,
+    def __init__(self, *, store: RecognitionStore, bus: EventBus, models: ModelRegistry, root: Path, cache_size: int,
                  threads: int = 0, telemetry_observe: Any = None) -> None:
-        self._db, self._bus, self._models = db, bus, models
+        self._store, self._bus, self._models = store, bus, models
         self.files = RecognitionFiles(root)
         # One inference thread: requests queue for it instead of piling threads onto the cores; torch inside it
         # uses `threads` cores (Ultralytics would leave one idle). Decoding a batch is spread over the cores.
@@ -137,7 +135,7 @@ class Recognizer:
             await asyncio.to_thread(shutil.rmtree, staging, True)
             raise
         timings["store"] = time.perf_counter() - store_started  # what the write added after inference
-        return await self._store(staging, per_image, model, params, timings, started, key_id, on_behalf_of)
+        return await self._save(staging, per_image, model, params, timings, started, key_id, on_behalf_of)
 
     @staticmethod
     def _predict(loaded: Any, images: list[DecodedImage], params: RecognitionParams, model: ModelRead,
@@ -171,7 +169,7 @@ class Recognizer:
                 "verdict": verdict.verdict, "found": verdict.found, "expected": verdict.expected,
                 "missing": verdict.missing, "extra": verdict.extra}
 
-    async def _store(self, staging: Path, per_image: list[dict[str, Any]], model: ModelRead,
+    async def _save(self, staging: Path, per_image: list[dict[str, Any]], model: ModelRead,
                      params: RecognitionParams, timings: dict[str, float], started: float,
                      key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
         verdicts = {result["verdict"] for result in per_image}
@@ -181,15 +179,10 @@ class Recognizer:
             self._observe(stage, seconds)
         timings_ms = {stage: _ms(seconds) for stage, seconds in timings.items()}
         try:
-            async with self._db.transaction() as conn:
-                cursor = await conn.execute(
-                    "INSERT INTO recognitions (created_at, key_id, on_behalf_of, model_id, params, images, verdict,"
-                    " timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (time.time(), key_id, on_behalf_of, model.id, params.model_dump_json(), json.dumps(per_image),
-                     overall, json.dumps(timings_ms)),
-                )
-                recognition_id = int(cursor.lastrowid or 0)
-                staging.rename(self.files.folder(recognition_id))
+            recognition_id = await self._store.insert(
+                key_id=key_id, on_behalf_of=on_behalf_of, model_id=model.id, params=params, images=per_image,
+                verdict=overall, timings_ms=timings_ms,
+                place_files=lambda new_id: staging.rename(self.files.folder(new_id)))
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -198,17 +191,12 @@ class Recognizer:
         return recognition
 
     async def get(self, recognition_id: int) -> RecognitionRead:
-        row = await self._db.fetch_one("SELECT * FROM recognitions WHERE id = ?", (recognition_id,))
-        if row is None:
-            raise NotFound(f"Recognition {recognition_id} does not exist.", code="recognition_not_found")
-        return _from_row(row)
+        return await self._store.get(recognition_id)
 
     async def list(self, *, on_behalf_of: str | None, model_id: int | None, verdict: str | None,
                    since: float | None, until: float | None, limit: int, offset: int) -> tuple[list[RecognitionRead], int]:
-        filters = Filters().add("on_behalf_of = ?", on_behalf_of).add("model_id = ?", model_id)
-        filters.add("verdict = ?", verdict).add("created_at >= ?", since).add("created_at <= ?", until)
-        return await fetch_page(self._db, table="recognitions", filters=filters, order_by="id DESC", limit=limit,
-                                offset=offset, decode=_from_row)
+        return await self._store.list(on_behalf_of=on_behalf_of, model_id=model_id, verdict=verdict, since=since,
+                                      until=until, limit=limit, offset=offset)
 
     async def image_file(self, recognition: RecognitionRead, index: int, *, original: bool) -> Path:
         """The uploaded original, or the annotated JPEG (drawn and kept the first time it is asked for)."""
@@ -226,22 +214,19 @@ class Recognizer:
 
     async def delete(self, recognition: RecognitionRead, *, key: ApiKeyRead) -> None:
         require_owner(key, recognition.key_id, "recognition")
-        await self._db.execute("DELETE FROM recognitions WHERE id = ?", (recognition.id,))
+        await self._store.delete(recognition.id)
         await asyncio.to_thread(self.files.remove, recognition.id)
 
     async def prune_images(self, *, retention_s: float, batch: int = 500) -> int:
         """Remove the image files of recognitions older than the retention; their results stay. Returns how many."""
         cutoff, removed = time.time() - retention_s, 0
         while True:
-            rows = await self._db.fetch_all(
-                "SELECT id FROM recognitions WHERE images_removed_at IS NULL AND created_at < ? LIMIT ?", (cutoff, batch))
-            ids = [int(row["id"]) for row in rows]
+            ids = await self._store.with_images_older_than(cutoff, batch)
             if not ids:
                 return removed
             for recognition_id in ids:
                 await asyncio.to_thread(self.files.remove, recognition_id)
-            await self._db.executemany("UPDATE recognitions SET images_removed_at = ? WHERE id = ?",
-                                       [(time.time(), recognition_id) for recognition_id in ids])
+            await self._store.mark_images_removed(ids)
             removed += len(ids)
             logger.info("removed the images of %d recognitions older than %.0f days", len(ids), retention_s / 86400)
 
@@ -252,14 +237,3 @@ def _input_side(loaded: Any) -> int | None:
     if isinstance(imgsz, (list, tuple)):
         imgsz = max(imgsz)
     return int(imgsz) if isinstance(imgsz, (int, float)) else None
-
-
-def _from_row(row: Any) -> RecognitionRead:
-    data = decode_row(row, "images", "params", "timings")
-    images = data.pop("images")
-    for index, image in enumerate(images):
-        image["index"] = index
-        image["image_url"] = f"/api/v1/recognitions/{data['id']}/images/{index}"
-        image["original_url"] = f"/api/v1/recognitions/{data['id']}/images/{index}?original=true"
-    timings = data.pop("timings")
-    return RecognitionRead(**data, images=images, timings_ms=timings)

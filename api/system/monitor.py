@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import time
@@ -13,12 +12,11 @@ from typing import Any
 
 import psutil
 
-from api.core.database import Database
 from api.core.errors import ServiceUnavailable
 from api.core.events import EventBus
-from api.core.pagination import Filters, fetch_page
 from api.core.periodic import every
 from api.system.schemas import GpuSample, SystemSample
+from api.system.store import SampleStore
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +127,7 @@ class SystemMonitor:
 
     def __init__(
         self,
-        db: Database,
+        store: SampleStore,
         bus: EventBus,
         *,
         disk_path: Path,
@@ -137,7 +135,7 @@ class SystemMonitor:
         retention_s: float,
         gpu: GpuProbe | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         self._bus = bus
         self._disk_path = disk_path
         self._interval_s = interval_s
@@ -172,19 +170,15 @@ class SystemMonitor:
     async def sample_once(self) -> SystemSample:
         sample = await asyncio.to_thread(take_sample, self._disk_path, self.gpu, self._process)
         self._latest = sample
-        await self._db.execute(
-            "INSERT OR REPLACE INTO system_samples (ts, sample) VALUES (?, ?)", (sample.ts, sample.model_dump_json())
-        )
+        await self._store.add(sample)
         self._bus.publish("system.sample", sample.model_dump())
         return sample
 
     async def history(self, *, minutes: float, limit: int, offset: int) -> tuple[list[SystemSample], int]:
-        filters = Filters().add("ts >= ?", time.time() - minutes * 60)
-        return await fetch_page(self._db, table="system_samples", filters=filters, columns="sample", order_by="ts",
-                                limit=limit, offset=offset, decode=lambda row: SystemSample(**json.loads(row["sample"])))
+        return await self._store.since(time.time() - minutes * 60, limit=limit, offset=offset)
 
     async def prune(self) -> None:
-        await self._db.execute("DELETE FROM system_samples WHERE ts < ?", (time.time() - self._retention_s,))
+        await self._store.prune(self._retention_s)
 
     async def _tick(self) -> None:
         await self.sample_once()

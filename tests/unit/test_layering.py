@@ -115,3 +115,13 @@ def test_no_import_cycle_between_modules() -> None:
 def test_no_module_in_api_is_over_300_lines() -> None:
     long = {str(path.relative_to(ROOT)): n for path in API.rglob("*.py") if (n := len(path.read_text().splitlines())) > 300}
     assert long == {}
+
+
+def test_only_stores_touch_the_database() -> None:
+    """One store convention: in every domain, SQL lives in its *store modules (and registry/in_use.py, the one
+    transaction two registries share); services get stores, never the database."""
+    domain_folders = [API / name.removeprefix("api.").replace(".", "/") for name in DOMAINS]
+    bad = [f"{path} imports {name}" for folder in domain_folders for path, names in all_imports(folder).items()
+           if "store" not in Path(path).stem and Path(path).name != "in_use.py" for name in names
+           if hits(name, ("api.core.database", "aiosqlite", "sqlite3", "api.core.pagination", "api.core.write_buffer"))]
+    assert bad == []

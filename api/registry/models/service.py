@@ -3,34 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
-import json
 import logging
 import multiprocessing
-import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
-from api.core.database import Database, decode_row
 from api.core.errors import AppError, Conflict, NotFound, ServiceUnavailable
 from api.core.isolated import Limits
-from api.core.pagination import Filters, fetch_page
 from api.core.uploads import AsyncReadable, stage_upload
-from api.registry.in_use import delete_unless_in_use
 from api.registry.models.exporter import MissingDependency, export_model
 from api.registry.models.inspection import CheckpointInfo
 from api.registry.models.schemas import ModelRead
+from api.registry.models.store import ModelStore
 from api.registry.models.validation import validate_in_child
 
 logger = logging.getLogger(__name__)
-
-_COLUMNS = ("id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at,"
-            " created_by, original_filename, validated_at IS NOT NULL AS validated, quarantine_reason")
-
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -41,8 +33,8 @@ def file_sha256(path: Path) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, db: Database, root: Path, *, config_dir: Path, load_limits: Limits) -> None:
-        self._db = db
+    def __init__(self, store: ModelStore, root: Path, *, config_dir: Path, load_limits: Limits) -> None:
+        self._store = store
         self.root = root
         self._config_dir, self._load_limits = config_dir, load_limits
         self._exports = asyncio.Semaphore(1)  # an export process holds torch and the model (~0.5 GB): one at a time
@@ -90,14 +82,10 @@ class ModelRegistry:
         return model
 
     async def get(self, model_id: int) -> ModelRead:
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM models WHERE id = ?", (model_id,))
-        if row is None:
-            raise NotFound(f"Model {model_id} does not exist.", code="model_not_found", details={"id": model_id})
-        return _model_from_row(row)
+        return await self._store.get(model_id)
 
     async def list(self, *, limit: int, offset: int, task: str | None = None) -> tuple[list[ModelRead], int]:
-        return await fetch_page(self._db, table="models", filters=Filters().add("task = ?", task), columns=_COLUMNS,
-                                order_by="id DESC", limit=limit, offset=offset, decode=_model_from_row)
+        return await self._store.list(limit=limit, offset=offset, task=task)
 
     async def upload(self, source: AsyncReadable, *, filename: str | None, name: str | None,
                      created_by: int | None, max_bytes: int) -> ModelRead:
@@ -105,8 +93,7 @@ class ModelRegistry:
         staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".pt")
         normalised = staged.path.with_suffix(".norm.pt")
         try:
-            existing = await self._db.fetch_value("SELECT id FROM models WHERE upload_sha256 = ? OR sha256 = ?",
-                                                  (staged.sha256, staged.sha256))
+            existing = await self._store.id_with_sha256(staged.sha256)
             if existing is not None:
                 raise Conflict("This model file was uploaded before.", code="duplicate_model",
                                details={"existing_id": existing})
@@ -122,7 +109,7 @@ class ModelRegistry:
     async def delete(self, model_id: int, *, key: ApiKeyRead) -> None:
         model = await self.get(model_id)
         require_owner(key, model.created_by, "model")
-        in_use = await delete_unless_in_use(self._db, table="models", row_id=model_id, session_column="base_model_id")
+        in_use = await self._store.delete_unless_in_use(model_id)
         if in_use:
             raise Conflict(f"Model {model_id} is the base of {in_use} queued or running session(s).",
                            code="model_in_use", details={"sessions": in_use})
@@ -147,24 +134,21 @@ class ModelRegistry:
 
     async def revalidate_pending(self) -> None:
         """Rows registered before the safe-load check: normalise them, or quarantine what fails (at start-up)."""
-        for row in await self._db.fetch_all("SELECT id, sha256 FROM models WHERE validated_at IS NULL"):
-            model_id, path = row["id"], self.path_of(row["id"])
+        for model_id, old_sha256 in await self._store.unvalidated():
+            path = self.path_of(model_id)
             staging = self.root / f".staging-revalidate-{model_id}.pt"
             try:
                 await self._validate(path, staging)
             except Exception as exc:
                 reason = exc.message if isinstance(exc, AppError) else "its weights could not be checked"
                 logger.warning("model %d quarantined: %s", model_id, reason)
-                await self._db.execute("UPDATE models SET validated_at = ?, quarantine_reason = ? WHERE id = ?",
-                                       (time.time(), reason[:300], model_id))
+                await self._store.quarantine(model_id, reason)
                 continue
             finally:
                 self.on_model_changed(model_id)
             sha256 = await asyncio.to_thread(file_sha256, staging)
-            async with self._db.transaction() as conn:
-                staging.replace(path)
-                await conn.execute("UPDATE models SET validated_at = ?, size_bytes = ?, sha256 = ?, upload_sha256 = ?"
-                                   " WHERE id = ?", (time.time(), path.stat().st_size, sha256, row["sha256"], model_id))
+            await self._store.mark_validated(model_id, size_bytes=staging.stat().st_size, sha256=sha256,
+                                             upload_sha256=old_sha256, place_file=functools.partial(staging.replace, path))
             logger.info("model %d re-validated and normalised", model_id)
 
     def on_model_changed(self, model_id: int) -> None:
@@ -178,21 +162,13 @@ class ModelRegistry:
                       upload_sha256: str | None, created_by: int | None, original_filename: str | None) -> ModelRead:
         """Row and file together: the file is renamed into place inside the row's transaction."""
         sha256 = await asyncio.to_thread(file_sha256, staged)
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO models (name, task, architecture, classes, metrics, source, session_id, path,"
-                " size_bytes, sha256, created_at, created_by, original_filename, upload_sha256, validated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)",
-                (name, info.task, info.architecture, json.dumps(info.classes), json.dumps(info.metrics), source,
-                 session_id, staged.stat().st_size, sha256, time.time(), created_by, original_filename,
-                 upload_sha256, time.time()),
-            )
-            model_id = int(cursor.lastrowid or 0)
-            staged.replace(self.path_of(model_id))
-            await conn.execute("UPDATE models SET path = ? WHERE id = ?", (self.path_of(model_id).name, model_id))
+
+        def place_file(model_id: int) -> str:
+            return staged.replace(self.path_of(model_id)).name
+
+        model_id = await self._store.insert(info, name=name, source=source, session_id=session_id,
+                                            size_bytes=staged.stat().st_size, sha256=sha256,
+                                            upload_sha256=upload_sha256, created_by=created_by,
+                                            original_filename=original_filename, place_file=place_file)
         return await self.get(model_id)
 
-
-def _model_from_row(row: Any) -> ModelRead:
-    data = decode_row(row, "classes", "metrics")
-    return ModelRead(**data)

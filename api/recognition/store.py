@@ -1,0 +1,68 @@
+"""SQL of the `recognitions` table. A row and its image folder land together, inside one transaction."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from api.core.database import Database, decode_row
+from api.core.errors import NotFound
+from api.core.pagination import Filters, fetch_page
+from api.recognition.schemas import RecognitionParams, RecognitionRead
+
+
+class RecognitionStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def insert(self, *, key_id: int | None, on_behalf_of: str | None, model_id: int, params: RecognitionParams,
+                     images: list[dict[str, Any]], verdict: str, timings_ms: dict[str, float],
+                     place_files: Callable[[int], None]) -> int:
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO recognitions (created_at, key_id, on_behalf_of, model_id, params, images, verdict,"
+                " timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), key_id, on_behalf_of, model_id, params.model_dump_json(), json.dumps(images), verdict,
+                 json.dumps(timings_ms)),
+            )
+            recognition_id = int(cursor.lastrowid or 0)
+            place_files(recognition_id)
+        return recognition_id
+
+    async def get(self, recognition_id: int) -> RecognitionRead:
+        row = await self._db.fetch_one("SELECT * FROM recognitions WHERE id = ?", (recognition_id,))
+        if row is None:
+            raise NotFound(f"Recognition {recognition_id} does not exist.", code="recognition_not_found")
+        return _from_row(row)
+
+    async def list(self, *, on_behalf_of: str | None, model_id: int | None, verdict: str | None,
+                   since: float | None, until: float | None, limit: int, offset: int) -> tuple[list[RecognitionRead], int]:
+        filters = Filters().add("on_behalf_of = ?", on_behalf_of).add("model_id = ?", model_id)
+        filters.add("verdict = ?", verdict).add("created_at >= ?", since).add("created_at <= ?", until)
+        return await fetch_page(self._db, table="recognitions", filters=filters, order_by="id DESC", limit=limit,
+                                offset=offset, decode=_from_row)
+
+    async def delete(self, recognition_id: int) -> None:
+        await self._db.execute("DELETE FROM recognitions WHERE id = ?", (recognition_id,))
+
+    async def with_images_older_than(self, cutoff: float, limit: int) -> list[int]:
+        rows = await self._db.fetch_all(
+            "SELECT id FROM recognitions WHERE images_removed_at IS NULL AND created_at < ? LIMIT ?", (cutoff, limit))
+        return [int(row["id"]) for row in rows]
+
+    async def mark_images_removed(self, ids: list[int]) -> None:
+        await self._db.executemany("UPDATE recognitions SET images_removed_at = ? WHERE id = ?",
+                                   [(time.time(), recognition_id) for recognition_id in ids])
+
+
+def _from_row(row: Any) -> RecognitionRead:
+    data = decode_row(row, "images", "params", "timings")
+    images = data.pop("images")
+    for index, image in enumerate(images):
+        image["index"] = index
+        image["image_url"] = f"/api/v1/recognitions/{data['id']}/images/{index}"
+        image["original_url"] = f"/api/v1/recognitions/{data['id']}/images/{index}?original=true"
+    timings = data.pop("timings")
+    return RecognitionRead(**data, images=images, timings_ms=timings)
