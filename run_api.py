@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> None:
     from api.core.server import server_config
     from api.main import create_app
 
-    uvicorn.Server(server_config(create_app(settings), settings)).run()
+    server = uvicorn.Server(server_config(create_app(settings), settings))
+    try:
+        server.run()
+    except KeyboardInterrupt:  # Ctrl+C (SIGINT) after a clean shutdown: what uvicorn.run() does too
+        pass
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import shutil
 import time
@@ -14,19 +13,18 @@ from PIL import Image
 
 from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
-from api.core.database import Database, decode_row
-from api.core.errors import Conflict, NotFound, ServiceUnavailable
-from api.core.pagination import Filters, fetch_page
+from api.core.errors import Conflict, ServiceUnavailable
 from api.core.uploads import AsyncReadable, stage_upload
 from api.registry.datasets import shapes
 from api.registry.datasets.archive_safety import check_zip_magic, safe_extract
 from api.registry.datasets.schemas import DatasetInfo, DatasetRead, Task
+from api.registry.datasets.store import DatasetStore
 from api.registry.datasets.validation import validate_and_normalise
-from api.registry.in_use import delete_unless_in_use
 
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
+MAX_WAITING_EXTRACTIONS = 32
 SPLITS = ("train", "val", "test")
 
 
@@ -94,32 +92,30 @@ def scan_classification(root: Path) -> tuple[list[str], DatasetInfo]:
 
 
 class DatasetRegistry:
-    def __init__(self, db: Database, root: Path, *, max_parallel_extractions: int = 2) -> None:
-        self._db = db
+    def __init__(self, store: DatasetStore, root: Path, *, max_parallel_extractions: int = 2) -> None:
+        self._store = store
         self.root = root
-        # Each extraction may write up to ArchiveLimits.max_total_bytes: a few at a time, the rest told to retry.
+        # Each extraction may write up to ArchiveLimits.max_total_bytes: a few at a time, a bounded queue waits,
+        # and beyond it uploads are told to retry.
         self._extractions = asyncio.Semaphore(max_parallel_extractions)
+        self._waiting = 0
 
     async def ensure_builtin(self, *, train_images: int) -> None:
         """Generate and register `shapes` (detect) and `shapes-cls` (classify) unless they exist."""
-        existing = {row["name"] for row in await self._db.fetch_all("SELECT name FROM datasets WHERE source = 'builtin'")}
+        existing = await self._store.builtin_names()
         if "shapes" not in existing:
             await self._build_builtin("shapes", "detect", train_images)
         if "shapes-cls" not in existing:
             await self._build_builtin("shapes-cls", "classify", train_images)
 
     async def get(self, dataset_id: int) -> DatasetRead:
-        row = await self._db.fetch_one("SELECT * FROM datasets WHERE id = ?", (dataset_id,))
-        if row is None:
-            raise NotFound(f"Dataset {dataset_id} does not exist.", code="dataset_not_found", details={"id": dataset_id})
-        return _dataset_from_row(row)
+        return await self._store.get(dataset_id)
 
     def path_of(self, dataset: DatasetRead) -> Path:
         return self.root / str(dataset.id)
 
     async def list(self, *, limit: int, offset: int, task: Task | None = None) -> tuple[list[DatasetRead], int]:
-        return await fetch_page(self._db, table="datasets", filters=Filters().add("task = ?", task), order_by="id",
-                                limit=limit, offset=offset, decode=_dataset_from_row)
+        return await self._store.list(limit=limit, offset=offset, task=task)
 
     async def upload(
         self, source: AsyncReadable, *, filename: str | None, name: str | None, task: Task | None,
@@ -130,15 +126,22 @@ class DatasetRegistry:
         work = self.root / f".staging-{uuid.uuid4().hex}"
         try:
             check_zip_magic(staged.path)
-            existing = await self._db.fetch_value("SELECT id FROM datasets WHERE sha256 = ?", (staged.sha256,))
+            existing = await self._store.id_with_sha256(staged.sha256)
             if existing is not None:
                 raise Conflict("This archive was uploaded before.", code="duplicate_dataset",
                                details={"existing_id": existing})
-            if self._extractions.locked():
-                raise ServiceUnavailable("Other archives are being unpacked; try again shortly.", code="busy",
-                                         headers={"Retry-After": "5"})
-            async with self._extractions:
+            if self._waiting >= MAX_WAITING_EXTRACTIONS:
+                raise ServiceUnavailable("Too many archives are waiting to be unpacked; try again shortly.",
+                                         code="busy", headers={"Retry-After": "5"})
+            self._waiting += 1
+            try:
+                await self._extractions.acquire()
+            finally:
+                self._waiting -= 1
+            try:
                 found_task, classes, info = await asyncio.to_thread(_unpack, staged.path, work, task)
+            finally:
+                self._extractions.release()
             display = (name or Path(filename or "dataset").stem or "dataset")[:100]
             return await self._register(work / "final", name=display, task=found_task, classes=classes, info=info,
                                         source="upload", sha256=staged.sha256, created_by=created_by,
@@ -150,7 +153,7 @@ class DatasetRegistry:
     async def delete(self, dataset_id: int, *, key: ApiKeyRead) -> None:
         dataset = await self.get(dataset_id)
         require_owner(key, dataset.created_by, "dataset")
-        in_use = await delete_unless_in_use(self._db, table="datasets", row_id=dataset_id, session_column="dataset_id")
+        in_use = await self._store.delete_unless_in_use(dataset_id)
         if in_use:
             raise Conflict(f"Dataset {dataset_id} is used by {in_use} queued or running session(s).",
                            code="dataset_in_use", details={"sessions": in_use})
@@ -159,18 +162,15 @@ class DatasetRegistry:
     async def _register(self, folder: Path, *, name: str, task: Task, classes: list[str], info: DatasetInfo,
                         source: str, sha256: str | None, created_by: int | None,
                         original_filename: str | None) -> DatasetRead:
-        async with self._db.transaction() as conn:
-            cursor = await conn.execute(
-                "INSERT INTO datasets (name, task, source, path, classes, info, sha256, created_at, created_by,"
-                " original_filename) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
-                (name, task, source, json.dumps(classes), info.model_dump_json(), sha256, time.time(), created_by,
-                 original_filename),
-            )
-            dataset_id = int(cursor.lastrowid or 0)
+        def place_folder(dataset_id: int) -> str:
             final = self.root / str(dataset_id)
             shutil.rmtree(final, ignore_errors=True)
             folder.rename(final)
-            await conn.execute("UPDATE datasets SET path = ? WHERE id = ?", (str(dataset_id), dataset_id))
+            return final.name
+
+        dataset_id = await self._store.insert(name=name, task=task, classes=classes, info=info, source=source,
+                                              sha256=sha256, created_by=created_by,
+                                              original_filename=original_filename, place_folder=place_folder)
         return await self.get(dataset_id)
 
     async def _build_builtin(self, name: str, task: Task, train_images: int) -> None:
@@ -203,8 +203,3 @@ def _unpack(archive: Path, work: Path, task: Task | None) -> tuple[Task, list[st
     _, info = scan_classification(final)
     return found, classes, info
 
-
-def _dataset_from_row(row: object) -> DatasetRead:
-    data = decode_row(row, "classes", "info")
-    data.pop("path", None)
-    return DatasetRead(**data)
