@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt, wait_exponential
+
+from telegram_bot.schemas import (
+    DatasetList,
+    DatasetRead,
+    ErrorResponse,
+    Health,
+    LogList,
+    ModelList,
+    ModelRead,
+    QueueRead,
+    RecognitionRead,
+    SessionList,
+    SessionRead,
+    SystemSample,
+)
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-RETRY_DELAYS_S = (0.3, 0.8, 2.0)
-Json = dict[str, Any]
+CONNECT_RETRIES = 3  # httpcore backs off 0.5 s, 1 s between them
+M = TypeVar("M", bound=BaseModel)
+_health = TypeAdapter(Health)
 
 
 @dataclass
@@ -53,12 +70,17 @@ class ApiForbidden(ApiError):
 
 def _error_from(response: httpx.Response) -> ApiError:
     try:
-        body = response.json()["error"]
-        code, message, details = body["code"], body["message"], body.get("details") or {}
-    except (ValueError, KeyError, TypeError):
+        body = ErrorResponse.model_validate_json(response.content).error
+        code, message, details = body.code, body.message, body.details or {}
+    except ValidationError:
         code, message, details = "http_error", response.text[:200] or response.reason_phrase, {}
     kind = {404: ApiNotFound, 401: ApiForbidden, 403: ApiForbidden, 503: ApiUnavailable}.get(response.status_code, ApiError)
     return kind(response.status_code, code, message, details)
+
+
+def _answer_lost(exc: BaseException) -> bool:
+    """The request may have reached the server: only a read is safe to send again. (Connecting is the transport's.)"""
+    return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 class ApiClient:
@@ -72,7 +94,7 @@ class ApiClient:
     def create(cls, base_url: str, api_key: str, *, timeout: float = 60.0) -> ApiClient:
         http = httpx.AsyncClient(
             base_url=base_url.rstrip("/") + API_PREFIX, headers={"X-API-Key": api_key},
-            timeout=httpx.Timeout(timeout, connect=5.0),
+            timeout=httpx.Timeout(timeout, connect=5.0), transport=httpx.AsyncHTTPTransport(retries=CONNECT_RETRIES),
         )
         return cls(http)
 
@@ -92,78 +114,74 @@ class ApiClient:
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         headers = {"X-On-Behalf-Of": self._on_behalf_of} if self._on_behalf_of else {}
-        # A POST is retried only when it was never sent (connect error); reads also after a dropped answer.
-        retryable: tuple[type[Exception], ...] = (
-            (httpx.TransportError,) if method == "GET" else (httpx.ConnectError, httpx.ConnectTimeout)
-        )
-        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
-            try:
+        try:
+            if method == "GET":
+                response = await self._read(path, headers=headers, **kwargs)
+            else:
                 response = await self._http.request(method, path, headers=headers, **kwargs)
-            except retryable as exc:
-                if delay is None:
-                    raise ApiUnavailable(0, "server_unavailable", f"{type(exc).__name__}: {exc}") from exc
-                logger.info("API %s %s failed (%s), retry %d in %.1fs", method, path, type(exc).__name__, attempt + 1, delay)
-                await asyncio.sleep(delay)
-                continue
-            except httpx.TransportError as exc:
-                raise ApiUnavailable(0, "server_unavailable", f"{type(exc).__name__}: {exc}") from exc
-            if response.status_code >= 400:
-                raise _error_from(response)
-            return response
-        raise AssertionError("unreachable")
+        except httpx.TransportError as exc:
+            raise ApiUnavailable(0, "server_unavailable", f"{type(exc).__name__}: {exc}") from exc
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response
 
-    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        return (await self._request(method, path, **kwargs)).json()
+    @retry(retry=retry_if_exception(_answer_lost), wait=wait_exponential(multiplier=0.3, max=2.0),
+           stop=stop_after_attempt(4), before_sleep=before_sleep_log(logger, logging.INFO), reraise=True)
+    async def _read(self, path: str, **kwargs: Any) -> httpx.Response:
+        return await self._http.get(path, **kwargs)
+
+    async def _parsed(self, model: type[M], method: str, path: str, **kwargs: Any) -> M:
+        return model.model_validate_json((await self._request(method, path, **kwargs)).content)
 
     # --- server and sessions
-    async def health(self) -> Json:
-        return await self._json("GET", "/health")
+    async def health(self) -> Health:
+        return _health.validate_json((await self._request("GET", "/health")).content)
 
-    async def system(self) -> Json:
-        return await self._json("GET", "/system")
+    async def system(self) -> SystemSample:
+        return await self._parsed(SystemSample, "GET", "/system")
 
-    async def queue(self) -> Json:
-        return await self._json("GET", "/queue")
+    async def queue(self) -> QueueRead:
+        return await self._parsed(QueueRead, "GET", "/queue")
 
-    async def sessions(self, *, limit: int = 10, statuses: tuple[str, ...] = ()) -> Json:
-        return await self._json("GET", "/sessions", params={"limit": limit, "status": list(statuses)})
+    async def sessions(self, *, limit: int = 10, statuses: tuple[str, ...] = ()) -> SessionList:
+        return await self._parsed(SessionList, "GET", "/sessions", params={"limit": limit, "status": list(statuses)})
 
-    async def session(self, session_id: int) -> Json:
-        return await self._json("GET", f"/sessions/{session_id}")
+    async def session(self, session_id: int) -> SessionRead:
+        return await self._parsed(SessionRead, "GET", f"/sessions/{session_id}")
 
-    async def create_session(self, **fields: Any) -> Json:
-        return await self._json("POST", "/sessions", json=fields)
+    async def create_session(self, **fields: Any) -> SessionRead:
+        return await self._parsed(SessionRead, "POST", "/sessions", json=fields)
 
-    async def stop_session(self, session_id: int) -> Json:
-        return await self._json("POST", f"/sessions/{session_id}/stop")
+    async def stop_session(self, session_id: int) -> SessionRead:
+        return await self._parsed(SessionRead, "POST", f"/sessions/{session_id}/stop")
 
-    async def resume_session(self, session_id: int) -> Json:
-        return await self._json("POST", f"/sessions/{session_id}/resume")
+    async def resume_session(self, session_id: int) -> SessionRead:
+        return await self._parsed(SessionRead, "POST", f"/sessions/{session_id}/resume")
 
-    async def logs(self, session_id: int, *, limit: int, offset: int) -> Json:
-        return await self._json("GET", f"/sessions/{session_id}/logs", params={"limit": limit, "offset": offset})
+    async def logs(self, session_id: int, *, limit: int, offset: int) -> LogList:
+        return await self._parsed(LogList, "GET", f"/sessions/{session_id}/logs", params={"limit": limit, "offset": offset})
 
     async def chart(self, session_id: int) -> bytes:
         return (await self._request("GET", f"/sessions/{session_id}/chart.png")).content
 
     # --- registries
-    async def datasets(self, *, limit: int = 20, task: str | None = None) -> Json:
+    async def datasets(self, *, limit: int = 20, task: str | None = None) -> DatasetList:
         params: dict[str, Any] = {"limit": limit, **({"task": task} if task else {})}
-        return await self._json("GET", "/datasets", params=params)
+        return await self._parsed(DatasetList, "GET", "/datasets", params=params)
 
-    async def dataset(self, dataset_id: int) -> Json:
-        return await self._json("GET", f"/datasets/{dataset_id}")
+    async def dataset(self, dataset_id: int) -> DatasetRead:
+        return await self._parsed(DatasetRead, "GET", f"/datasets/{dataset_id}")
 
-    async def upload_dataset(self, filename: str, content: bytes) -> Json:
-        return await self._json("POST", "/datasets", files={"file": (filename, content, "application/zip")},
-                                data={"name": filename.rsplit(".", 1)[0][:100]})
+    async def upload_dataset(self, filename: str, content: bytes) -> DatasetRead:
+        return await self._parsed(DatasetRead, "POST", "/datasets", files={"file": (filename, content, "application/zip")},
+                                  data={"name": filename.rsplit(".", 1)[0][:100]})
 
-    async def models(self, *, limit: int = 20, task: str | None = None) -> Json:
+    async def models(self, *, limit: int = 20, task: str | None = None) -> ModelList:
         params: dict[str, Any] = {"limit": limit, **({"task": task} if task else {})}
-        return await self._json("GET", "/models", params=params)
+        return await self._parsed(ModelList, "GET", "/models", params=params)
 
-    async def model(self, model_id: int) -> Json:
-        return await self._json("GET", f"/models/{model_id}")
+    async def model(self, model_id: int) -> ModelRead:
+        return await self._parsed(ModelRead, "GET", f"/models/{model_id}")
 
     async def download_model(self, model_id: int) -> bytes:
         return (await self._request("GET", f"/models/{model_id}/download")).content
@@ -172,14 +190,14 @@ class ApiClient:
     async def recognize(
         self, images: list[tuple[str, bytes]], *, model_id: int, conf: float,
         expected_count: int | None = None, kit: Mapping[str, int] | None = None,
-    ) -> Json:
+    ) -> RecognitionRead:
         files = [("images", (name, data, "application/octet-stream")) for name, data in images]
         form: dict[str, str] = {"model": str(model_id), "conf": str(conf)}
         if kit:
             form["kit"] = json.dumps(dict(kit))
         elif expected_count is not None:
             form["expected_count"] = str(expected_count)
-        return await self._json("POST", "/recognitions", files=files, data=form)
+        return await self._parsed(RecognitionRead, "POST", "/recognitions", files=files, data=form)
 
     async def fetch(self, url: str) -> bytes:
         """GET a URL the server returned (e.g. an annotated image), given with or without /api/v1."""

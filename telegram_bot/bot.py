@@ -17,9 +17,11 @@ from telegram_bot.api_client import ApiClient
 from telegram_bot.config import OFFICIAL_BOT_API, BotSettings
 from telegram_bot.handlers import get_routers
 from telegram_bot.handlers.start import bot_commands, command_languages
+from telegram_bot.i18n import setup_i18n
 from telegram_bot.middlewares import AccessMiddleware, ContextMiddleware
 from telegram_bot.notifier import ProgressNotifier
 from telegram_bot.storage import BotStorage
+from telegram_bot.telegram_retry import RetryAfterMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -28,13 +30,15 @@ def create_bot(settings: BotSettings) -> Bot:
     session = None
     if settings.telegram_api_url.rstrip("/") != OFFICIAL_BOT_API:
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url.rstrip("/")))
-    return Bot(settings.bot_token.get_secret_value(), session=session,
-               default=DefaultBotProperties(parse_mode="HTML"))
+    bot = Bot(settings.bot_token.get_secret_value(), session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    bot.session.middleware(RetryAfterMiddleware())
+    return bot
 
 
 def build_dispatcher(settings: BotSettings, *, api: ApiClient, chat_store: BotStorage, notifier: ProgressNotifier) -> Dispatcher:
     dispatcher = Dispatcher(storage=MemoryStorage(), settings=settings, chat_store=chat_store, notifier=notifier,
                             albums=AlbumCollector(settings.album_wait_s))
+    setup_i18n(dispatcher)  # first: the refusal of a stranger is in their language too
     dispatcher.update.outer_middleware(AccessMiddleware(settings.allowed_users))
     dispatcher.update.outer_middleware(ContextMiddleware(api))
     dispatcher.callback_query.middleware(CallbackAnswerMiddleware())

@@ -7,7 +7,16 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from telegram_bot.texts import t
+from telegram_bot.i18n import t
+from telegram_bot.schemas import (
+    DatasetRead,
+    ImageResult,
+    LogLine,
+    ModelRead,
+    RecognitionRead,
+    SessionRead,
+    SystemSample,
+)
 
 TELEGRAM_TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -42,84 +51,81 @@ def metrics_line(metrics: Mapping[str, float]) -> str:
 
 
 def status_word(status: str, lang: str) -> str:
-    return t(lang, f"session.status.{status}")
+    return t(lang, f"session-status-{status}")
 
 
-def session_title(session: Mapping[str, Any]) -> str:
-    return f"#{session['id']} <b>{escape(session['name'])}</b>"
+def session_title(session: SessionRead) -> str:
+    return f"#{session.id} <b>{escape(session.name)}</b>"
 
 
-def session_card(session: Mapping[str, Any], lang: str) -> str:
+def session_card(session: SessionRead, lang: str) -> str:
     """The progress message of a run: status, bar, epoch i/N, key metrics, ETA."""
-    progress = session["progress"]
-    lines = [f"{session_title(session)} · {escape(session['model'])} · {status_word(session['status'], lang)}"]
-    lines.append(progress_bar(progress["percent"] / 100))
-    lines.append(t(lang, "session.epoch", epoch=progress["epoch"], epochs=progress["epochs"]))
-    metrics = metrics_line(session.get("latest_metrics") or {})
+    progress = session.progress
+    lines = [f"{session_title(session)} · {escape(session.model)} · {status_word(session.status, lang)}"]
+    lines.append(progress_bar(progress.percent / 100))
+    lines.append(t(lang, "session-epoch", epoch=progress.epoch, epochs=progress.epochs))
+    metrics = metrics_line(session.latest_metrics)
     if metrics:
         lines.append(metrics)
-    if session["status"] == "running" and progress.get("eta_s") is not None:
-        lines.append(t(lang, "session.eta", eta=format_duration(progress["eta_s"])))
+    if session.status == "running" and progress.eta_s is not None:
+        lines.append(t(lang, "session-eta", eta=format_duration(progress.eta_s)))
     return "\n".join(lines)
 
 
-def session_line(session: Mapping[str, Any], lang: str) -> str:
-    progress = session["progress"]
-    return (f"{session_title(session)} — {status_word(session['status'], lang)}, "
-            f"{progress['epoch']}/{progress['epochs']} ({progress['percent']:.0f}%)")
+def session_line(session: SessionRead, lang: str) -> str:
+    progress = session.progress
+    return (f"{session_title(session)} — {status_word(session.status, lang)}, "
+            f"{progress.epoch}/{progress.epochs} ({progress.percent:.0f}%)")
 
 
-def final_caption(session: Mapping[str, Any], lang: str) -> str:
-    lines = [t(lang, "session.done", id=session["id"], name=escape(session["name"]))]
-    metrics = metrics_line(session.get("best_metrics") or session.get("latest_metrics") or {})
+def final_caption(session: SessionRead, lang: str) -> str:
+    lines = [t(lang, "session-done", id=session.id, name=escape(session.name))]
+    metrics = metrics_line(session.best_metrics or session.latest_metrics)
     if metrics:
         lines.append(metrics)
-    if session.get("result_model_id"):
-        lines.append(t(lang, "session.model", id=session["result_model_id"]))
+    if session.result_model_id:
+        lines.append(t(lang, "session-model", id=session.result_model_id))
     return "\n".join(lines)[:CAPTION_LIMIT]
 
 
-def failure_text(session: Mapping[str, Any], lang: str, tail_lines: int = 15) -> str:
-    tail = [line for line in (session.get("error_tail") or []) if line.strip()][-tail_lines:]
-    error = escape(session.get("error") or "")
-    body = t(lang, "session.failed", id=session["id"], name=escape(session["name"]), error=error)
+def failure_text(session: SessionRead, lang: str, tail_lines: int = 15) -> str:
+    tail = [line for line in (session.error_tail or []) if line.strip()][-tail_lines:]
+    body = t(lang, "session-failed", id=session.id, name=escape(session.name), error=escape(session.error or ""))
     if tail:
         body += "\n<pre>" + escape("\n".join(tail))[-3000:] + "</pre>"
     return body
 
 
-def ended_text(session: Mapping[str, Any], lang: str) -> str:
-    return t(lang, "session.ended", id=session["id"], name=escape(session["name"]),
-             status=status_word(session["status"], lang))
+def ended_text(session: SessionRead, lang: str) -> str:
+    return t(lang, "session-ended", id=session.id, name=escape(session.name), status=status_word(session.status, lang))
 
 
-def system_card(sample: Mapping[str, Any], lang: str) -> str:
-    text = t(lang, "status.system", cpu=sample["cpu_percent"], ram_used=sample["ram_used_mb"] / 1024,
-             ram_total=sample["ram_total_mb"] / 1024, ram_pct=sample["ram_percent"], disk_pct=sample["disk_percent"])
-    gpus = sample.get("gpus") or []
-    if not gpus:
-        return text + "\n" + t(lang, "status.no_gpu")
-    for gpu in gpus:
-        util = gpu.get("utilization_percent")
-        used, total = gpu.get("memory_used_mb"), gpu.get("memory_total_mb")
+def system_card(sample: SystemSample, lang: str) -> str:
+    text = t(lang, "status-system", cpu=f"{sample.cpu_percent:.0f}", ram_used=f"{sample.ram_used_mb / 1024:.1f}",
+             ram_total=f"{sample.ram_total_mb / 1024:.1f}", ram_pct=f"{sample.ram_percent:.0f}",
+             disk_pct=f"{sample.disk_percent:.0f}")
+    if not sample.gpus:
+        return text + "\n" + t(lang, "status-no-gpu")
+    for gpu in sample.gpus:
+        util = gpu.utilization_percent
+        used, total = gpu.memory_used_mb, gpu.memory_total_mb
         memory = f"{used / 1024:.1f}/{total / 1024:.1f} GB" if used is not None and total else "—"
-        text += f"\nGPU{gpu['index']} {escape(gpu['name'])}: {util if util is not None else '—'}% · {memory}"
-        if gpu.get("temperature_c") is not None:
-            text += f" · {gpu['temperature_c']:.0f}°C"
+        text += f"\nGPU{gpu.index} {escape(gpu.name)}: {util if util is not None else '—'}% · {memory}"
+        if gpu.temperature_c is not None:
+            text += f" · {gpu.temperature_c:.0f}°C"
     return text
 
 
-def dataset_line(dataset: Mapping[str, Any]) -> str:
-    info = dataset["info"]
-    images = " / ".join(f"{split} {n}" for split, n in info["images"].items())
-    classes = ", ".join(escape(c) for c in dataset["classes"][:8]) + (" …" if len(dataset["classes"]) > 8 else "")
-    return f"#{dataset['id']} <b>{escape(dataset['name'])}</b> ({dataset['task']}) — {images}; {classes}"
+def dataset_line(dataset: DatasetRead) -> str:
+    images = " / ".join(f"{split} {n}" for split, n in dataset.info.images.items())
+    classes = ", ".join(escape(c) for c in dataset.classes[:8]) + (" …" if len(dataset.classes) > 8 else "")
+    return f"#{dataset.id} <b>{escape(dataset.name)}</b> ({dataset.task}) — {images}; {classes}"
 
 
-def model_line(model: Mapping[str, Any]) -> str:
-    metrics = metrics_line(model.get("metrics") or {})
-    size = f"{model['size_bytes'] / 1e6:.1f} MB"
-    line = f"#{model['id']} <b>{escape(model['name'])}</b> ({model['task']}, {escape(model['architecture'])}, {size})"
+def model_line(model: ModelRead) -> str:
+    metrics = metrics_line(model.metrics)
+    size = f"{model.size_bytes / 1e6:.1f} MB"
+    line = f"#{model.id} <b>{escape(model.name)}</b> ({model.task}, {escape(model.architecture)}, {size})"
     return line + (f"\n    {metrics}" if metrics else "")
 
 
@@ -127,56 +133,57 @@ def _items(counts: Mapping[str, int]) -> str:
     return ", ".join(f"{escape(name)} ×{n}" for name, n in counts.items())
 
 
-def verdict_text(result: Mapping[str, Any], lang: str) -> str:
+def verdict_text(result: ImageResult | Mapping[str, Any], lang: str) -> str:
     """One image's verdict: "✅ complete 11/11", "⚠️ missing: pliers ×1", a total count, or what was found."""
-    found, expected = result["found"], result.get("expected")
-    if result["verdict"] == "unchecked":
-        return t(lang, "verdict.unchecked", found=found)
+    result = ImageResult.model_validate(result)  # the API's JSON too: tests hold it against stored recognitions
+    found, expected = result.found, result.expected
+    if result.verdict == "unchecked":
+        return t(lang, "verdict-unchecked", found=found)
     if expected is not None:
-        if result["verdict"] == "complete":
-            return t(lang, "verdict.complete", found=found, expected=expected)
-        return t(lang, "verdict.count_short" if found < expected else "verdict.count_over", found=found, expected=expected)
-    if result["verdict"] == "complete":
-        kit_total = sum(result["counts"].values())
-        return t(lang, "verdict.complete", found=kit_total, expected=kit_total)
+        if result.verdict == "complete":
+            return t(lang, "verdict-complete", found=found, expected=expected)
+        return t(lang, "verdict-count-short" if found < expected else "verdict-count-over", found=found, expected=expected)
+    if result.verdict == "complete":
+        kit_total = sum(result.counts.values())
+        return t(lang, "verdict-complete", found=kit_total, expected=kit_total)
     parts = []
-    if result.get("missing"):
-        parts.append(t(lang, "verdict.missing", items=_items(result["missing"])))
-    if result.get("extra"):
-        parts.append(t(lang, "verdict.extra", items=_items(result["extra"])))
+    if result.missing:
+        parts.append(t(lang, "verdict-missing", items=_items(result.missing)))
+    if result.extra:
+        parts.append(t(lang, "verdict-extra", items=_items(result.extra)))
     return "\n".join(parts)
 
 
 def counts_text(counts: Mapping[str, int], lang: str) -> str:
-    return t(lang, "recognition.counts", counts=_items(counts) or t(lang, "recognition.nothing"))
+    return t(lang, "recognition-counts", counts=_items(counts) or t(lang, "recognition-nothing"))
 
 
-def recognition_caption(recognition: Mapping[str, Any], image: Mapping[str, Any], lang: str) -> str:
+def _model_line(recognition: RecognitionRead, lang: str) -> str:
+    return t(lang, "recognition-model", id=recognition.model_id, conf=recognition.params.conf,
+             ms=f"{recognition.timings_ms.get('total', 0.0):.0f}")
+
+
+def recognition_caption(recognition: RecognitionRead, image: ImageResult, lang: str) -> str:
     """The caption of one annotated photo."""
-    params = recognition["params"]
-    lines = [verdict_text(image, lang), counts_text(image["counts"], lang),
-             t(lang, "recognition.model", id=recognition["model_id"], conf=params["conf"],
-               ms=recognition["timings_ms"].get("total", 0.0))]
+    lines = [verdict_text(image, lang), counts_text(image.counts, lang), _model_line(recognition, lang)]
     return "\n".join(lines)[:CAPTION_LIMIT]
 
 
-def recognition_summary(recognition: Mapping[str, Any], lang: str) -> str:
+def recognition_summary(recognition: RecognitionRead | Mapping[str, Any], lang: str) -> str:
     """One summary for an album: the overall verdict, then a line per photo."""
-    images = recognition["images"]
-    overall = t(lang, "verdict.complete", found=len(images), expected=len(images)) \
-        if recognition["verdict"] == "complete" else "⚠️"
-    lines = [t(lang, "recognition.summary", n=len(images), verdict=overall)]
-    for image in images:
-        lines.append(t(lang, "recognition.photo", n=image["index"] + 1, verdict=verdict_text(image, lang)))
-    params = recognition["params"]
-    lines.append(t(lang, "recognition.model", id=recognition["model_id"], conf=params["conf"],
-                   ms=recognition["timings_ms"].get("total", 0.0)))
+    recognition = RecognitionRead.model_validate(recognition)  # the API's JSON too, as verdict_text
+    images = recognition.images
+    overall = t(lang, "verdict-complete", found=len(images), expected=len(images)) \
+        if recognition.verdict == "complete" else "⚠️"
+    lines = [t(lang, "recognition-summary", n=len(images), verdict=overall)]
+    lines.extend(t(lang, "recognition-photo", n=image.index + 1, verdict=verdict_text(image, lang)) for image in images)
+    lines.append(_model_line(recognition, lang))
     return "\n".join(lines)[:TELEGRAM_TEXT_LIMIT]
 
 
-def logs_page(session_id: int, lines: list[Mapping[str, Any]], *, first: int, total: int, lang: str) -> str:
-    header = t(lang, "logs.page", id=session_id, first=first, last=first + len(lines) - 1, total=total)
-    body = "\n".join(f"{line['level'][0]} {line['message']}" for line in lines)
+def logs_page(session_id: int, lines: list[LogLine], *, first: int, total: int, lang: str) -> str:
+    header = t(lang, "logs-page", id=session_id, first=first, last=first + len(lines) - 1, total=total)
+    body = "\n".join(f"{line.level[0]} {line.message}" for line in lines)
     room = TELEGRAM_TEXT_LIMIT - len(header) - 20
     body = escape(body[-room:]) if len(body) > room else escape(body)
     return f"{header}\n<pre>{body[-room:]}</pre>"
@@ -212,7 +219,7 @@ def parse_check(text: str) -> int | dict[str, int] | None:
 
 def check_text(expected_count: int | None, kit: Mapping[str, int] | None, lang: str) -> str:
     if kit:
-        return t(lang, "settings.check_kit", kit=escape(", ".join(f"{k}={v}" for k, v in kit.items())))
+        return t(lang, "settings-check-kit", kit=escape(", ".join(f"{k}={v}" for k, v in kit.items())))
     if expected_count is not None:
-        return t(lang, "settings.check_count", n=expected_count)
-    return t(lang, "settings.check_none")
+        return t(lang, "settings-check-count", n=expected_count)
+    return t(lang, "settings-check-none")

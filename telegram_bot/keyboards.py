@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
 from telegram_bot.callbacks import LogsCb, ModelCb, SessionCb, SettingsCb, WizardCb
-from telegram_bot.texts import t
+from telegram_bot.i18n import t
+from telegram_bot.schemas import DatasetRead, ModelRead, SessionRead
 
-MENU_KEYS = ("menu.train", "menu.status", "menu.datasets", "menu.models", "menu.recognize", "menu.logs", "menu.settings")
+MENU_KEYS = ("menu-train", "menu-status", "menu-datasets", "menu-models", "menu-recognize", "menu-logs", "menu-settings")
 EPOCH_PRESETS = (1, 3, 10, 30, 100)
 CONF_PRESETS = ("0.25", "0.4", "0.5", "0.6", "0.75")
 ARCHITECTURES = {"detect": ("yolo11n.yaml", "yolov8n.yaml", "yolo26n.yaml"), "classify": ("yolo11n-cls.yaml",)}
@@ -31,26 +31,26 @@ def _wizard_nav(builder: InlineKeyboardBuilder, lang: str, *, back: bool = True)
     builder.button(text=t(lang, "cancel"), callback_data=WizardCb(step="cancel"))
 
 
-def wizard_datasets(datasets: Iterable[Mapping[str, Any]], lang: str) -> InlineKeyboardMarkup:
+def wizard_datasets(datasets: Iterable[DatasetRead], lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     count = 0
     for dataset in datasets:
-        builder.button(text=f"#{dataset['id']} {dataset['name']} ({dataset['task']})",
-                       callback_data=WizardCb(step="ds", value=str(dataset["id"])))
+        builder.button(text=f"#{dataset.id} {dataset.name} ({dataset.task})",
+                       callback_data=WizardCb(step="ds", value=str(dataset.id)))
         count += 1
     _wizard_nav(builder, lang, back=False)
     builder.adjust(*([1] * count), 1)
     return builder.as_markup()
 
 
-def wizard_models(task: str, models: Iterable[Mapping[str, Any]], lang: str) -> InlineKeyboardMarkup:
+def wizard_models(task: str, models: Iterable[ModelRead], lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     architectures = ARCHITECTURES.get(task, ())
     for name in architectures:
         builder.button(text=f"🆕 {name}", callback_data=WizardCb(step="m", value=name))
     registered = 0
     for model in models:
-        builder.button(text=f"🧠 #{model['id']} {model['name']}", callback_data=WizardCb(step="m", value=str(model["id"])))
+        builder.button(text=f"🧠 #{model.id} {model.name}", callback_data=WizardCb(step="m", value=str(model.id)))
         registered += 1
     _wizard_nav(builder, lang)
     builder.adjust(*([len(architectures)] if architectures else []), *([1] * registered), 2)
@@ -69,7 +69,7 @@ def wizard_epochs(lang: str) -> InlineKeyboardMarkup:
 
 def wizard_confirm(lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t(lang, "wizard.start"), callback_data=WizardCb(step="go"))
+    builder.button(text=t(lang, "wizard-start"), callback_data=WizardCb(step="go"))
     _wizard_nav(builder, lang)
     builder.adjust(1, 2)
     return builder.as_markup()
@@ -81,32 +81,32 @@ def wizard_cancel_only(lang: str) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def session_controls(session: Mapping[str, Any], lang: str) -> InlineKeyboardMarkup | None:
+def session_controls(session: SessionRead, lang: str) -> InlineKeyboardMarkup | None:
     """Stop on a queued or running run, Resume on a stopped or interrupted one, nothing on a finished one."""
     builder = InlineKeyboardBuilder()
-    if session["status"] in ("queued", "running") and not session.get("stop_requested"):
-        builder.button(text=t(lang, "stop", id=session["id"]), callback_data=SessionCb(action="stop", id=session["id"]))
-    elif session["status"] in ("stopped", "interrupted"):
-        builder.button(text=t(lang, "resume", id=session["id"]), callback_data=SessionCb(action="resume", id=session["id"]))
+    if session.status in ("queued", "running") and not session.stop_requested:
+        builder.button(text=t(lang, "stop", id=session.id), callback_data=SessionCb(action="stop", id=session.id))
+    elif session.status in ("stopped", "interrupted"):
+        builder.button(text=t(lang, "resume", id=session.id), callback_data=SessionCb(action="resume", id=session.id))
     else:
         return None
     return builder.as_markup()
 
 
-def stop_buttons(sessions: Iterable[Mapping[str, Any]], lang: str) -> InlineKeyboardMarkup | None:
+def stop_buttons(sessions: Iterable[SessionRead], lang: str) -> InlineKeyboardMarkup | None:
     builder = InlineKeyboardBuilder()
     for session in sessions:
-        builder.button(text=t(lang, "stop", id=session["id"]), callback_data=SessionCb(action="stop", id=session["id"]))
+        builder.button(text=t(lang, "stop", id=session.id), callback_data=SessionCb(action="stop", id=session.id))
     builder.adjust(2)
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
 
 
-def log_sessions(sessions: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup:
+def log_sessions(sessions: Iterable[SessionRead]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for session in sessions:
-        builder.button(text=f"#{session['id']} {session['name']} · {session['status']}",
-                       callback_data=SessionCb(action="logs", id=session["id"]))
+        builder.button(text=f"#{session.id} {session.name} · {session.status}",
+                       callback_data=SessionCb(action="logs", id=session.id))
     builder.adjust(1)
     return builder.as_markup()
 
@@ -114,19 +114,19 @@ def log_sessions(sessions: Iterable[Mapping[str, Any]]) -> InlineKeyboardMarkup:
 def log_pages(session_id: int, *, offset: int, page: int, total: int, lang: str) -> InlineKeyboardMarkup | None:
     builder = InlineKeyboardBuilder()
     if offset > 0:
-        builder.button(text=t(lang, "logs.older"), callback_data=LogsCb(id=session_id, offset=max(offset - page, 0)))
+        builder.button(text=t(lang, "logs-older"), callback_data=LogsCb(id=session_id, offset=max(offset - page, 0)))
     if offset + page < total:
-        builder.button(text=t(lang, "logs.newer"), callback_data=LogsCb(id=session_id, offset=offset + page))
+        builder.button(text=t(lang, "logs-newer"), callback_data=LogsCb(id=session_id, offset=offset + page))
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
 
 
-def model_actions(models: Iterable[Mapping[str, Any]], lang: str) -> InlineKeyboardMarkup | None:
+def model_actions(models: Iterable[ModelRead], lang: str) -> InlineKeyboardMarkup | None:
     builder = InlineKeyboardBuilder()
     for model in models:
-        builder.button(text=t(lang, "model.send", id=model["id"]), callback_data=ModelCb(action="file", id=model["id"]))
-        if model["task"] == "detect":
-            builder.button(text=t(lang, "model.use", id=model["id"]), callback_data=ModelCb(action="use", id=model["id"]))
+        builder.button(text=t(lang, "model-send", id=model.id), callback_data=ModelCb(action="file", id=model.id))
+        if model.task == "detect":
+            builder.button(text=t(lang, "model-use", id=model.id), callback_data=ModelCb(action="use", id=model.id))
     builder.adjust(2)
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
@@ -134,18 +134,18 @@ def model_actions(models: Iterable[Mapping[str, Any]], lang: str) -> InlineKeybo
 
 def settings_menu(lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    for action, key in (("model", "settings.model"), ("conf", "settings.conf"), ("check", "settings.check"),
-                        ("clear", "settings.clear")):
+    for action, key in (("model", "settings-model"), ("conf", "settings-conf"), ("check", "settings-check"),
+                        ("clear", "settings-clear")):
         builder.button(text=t(lang, key), callback_data=SettingsCb(action=action))
     builder.adjust(2, 2)
     return builder.as_markup()
 
 
-def settings_models(models: Iterable[Mapping[str, Any]], lang: str) -> InlineKeyboardMarkup:
+def settings_models(models: Iterable[ModelRead], lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=t(lang, "settings.auto"), callback_data=SettingsCb(action="setm", value="auto"))
+    builder.button(text=t(lang, "settings-auto"), callback_data=SettingsCb(action="setm", value="auto"))
     for model in models:
-        builder.button(text=f"#{model['id']} {model['name']}", callback_data=SettingsCb(action="setm", value=str(model["id"])))
+        builder.button(text=f"#{model.id} {model.name}", callback_data=SettingsCb(action="setm", value=str(model.id)))
     builder.adjust(1)
     return builder.as_markup()
 

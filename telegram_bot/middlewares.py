@@ -1,4 +1,5 @@
-"""Update middlewares: access for ALLOWED_USERS only (fail closed), then the user's language and API view."""
+"""Update middlewares (after aiogram_i18n's, which picks the locale): access for ALLOWED_USERS only (fail closed),
+then the handlers' `lang` and API view."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
+from aiogram_i18n import I18nContext
 
 from telegram_bot.api_client import ApiClient
-from telegram_bot.texts import lang_of, t
+from telegram_bot.i18n import t
 
 logger = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -30,11 +32,11 @@ class AccessMiddleware(BaseMiddleware):
         user_id = user.id if user else None
         logger.warning("refused update from user %s (@%s): not in ALLOWED_USERS", user_id, user.username if user else None)
         if user is not None and isinstance(event, Update):
-            await self._refuse_once(event, user)
+            await self._refuse_once(event, user, data["i18n"])
         return None
 
-    async def _refuse_once(self, update: Update, user: User) -> None:
-        text = t(lang_of(user.language_code), "denied", user_id=user.id)
+    async def _refuse_once(self, update: Update, user: User, i18n: I18nContext) -> None:
+        text = t(i18n.locale, "denied", user_id=user.id)
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
         elif update.message is not None and user.id not in self._refused:
@@ -43,13 +45,13 @@ class AccessMiddleware(BaseMiddleware):
 
 
 class ContextMiddleware(BaseMiddleware):
-    """Gives handlers `lang` (from the user's Telegram language) and `api` (calls attributed to the user)."""
+    """Gives handlers `lang` (the locale aiogram_i18n chose) and `api` (calls attributed to the user)."""
 
     def __init__(self, api: ApiClient) -> None:
         self._api = api
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
-        data["lang"] = lang_of(user.language_code if user else None)
+        data["lang"] = data["i18n"].locale
         data["api"] = self._api.for_user(user.id) if user else self._api
         return await handler(event, data)

@@ -10,8 +10,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
@@ -20,33 +18,17 @@ from aiogram.types import BufferedInputFile
 from telegram_bot.api_client import ApiClient, ApiError, ApiNotFound
 from telegram_bot.event_stream import EventStream, events_url
 from telegram_bot.formatting import ended_text, failure_text, final_caption, session_card
+from telegram_bot.i18n import t
 from telegram_bot.keyboards import session_controls
+from telegram_bot.schemas import ServerEvent, SessionRead
 from telegram_bot.storage import BotStorage, Subscription
-from telegram_bot.texts import t
+from telegram_bot.telegram_retry import telegram_call
 
 logger = logging.getLogger(__name__)
 
 FINISHED = frozenset({"completed", "failed", "cancelled", "stopped"})
 REFRESH_EVENTS = frozenset({"session.status", "session.started", "session.epoch"})
 PROGRESS_REFRESH_S = 15.0  # mid-epoch bar updates, for long (GPU) epochs
-T = TypeVar("T")
-
-
-async def telegram_call(call: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T | None:
-    """Honours 429 retry_after; "message is not modified" is not an error."""
-    for attempt in range(attempts):
-        try:
-            return await call()
-        except TelegramRetryAfter as exc:
-            if attempt == attempts - 1:
-                raise
-            logger.info("Telegram asks to wait %ss", exc.retry_after)
-            await asyncio.sleep(exc.retry_after)
-        except TelegramBadRequest as exc:
-            if "message is not modified" in exc.message:
-                return None
-            raise
-    return None
 
 
 class ProgressNotifier:
@@ -78,32 +60,30 @@ class ProgressNotifier:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def follow(self, chat_id: int, session: dict[str, Any], lang: str) -> None:
+    async def follow(self, chat_id: int, session: SessionRead, lang: str) -> None:
         """Post the run's progress message in the chat and keep it up to date."""
         message = await self._bot.send_message(chat_id, session_card(session, lang),
                                                reply_markup=session_controls(session, lang))
-        await self._storage.subscribe(chat_id=chat_id, session_id=session["id"], message_id=message.message_id, lang=lang)
-        self._subs.setdefault(session["id"], {})[chat_id] = Subscription(chat_id, session["id"], message.message_id, lang)
-        self._last_text[(chat_id, session["id"])] = message.text or ""
-        self._mark_dirty(session["id"])
+        await self._storage.subscribe(chat_id=chat_id, session_id=session.id, message_id=message.message_id, lang=lang)
+        self._subs.setdefault(session.id, {})[chat_id] = Subscription(chat_id, session.id, message.message_id, lang)
+        self._last_text[(chat_id, session.id)] = message.text or ""
+        self._mark_dirty(session.id)
         if self._stream.connected is False:  # the connection dropped just as this run was followed: say so, not silence
             await self._tell_followers_down()
 
-    async def on_event(self, event: dict[str, Any]) -> None:
-        data = event.get("data") or {}
-        session_id = data.get("session_id", data.get("id"))
-        if session_id not in self._subs:
+    async def on_event(self, event: ServerEvent) -> None:
+        session_id = event.session_id
+        if session_id is None or session_id not in self._subs:
             return
-        kind = event.get("type", "")
         stale = time.monotonic() - self._last_refresh.get(session_id, 0.0) > PROGRESS_REFRESH_S
-        if kind in REFRESH_EVENTS or (kind == "session.progress" and stale):
+        if event.type in REFRESH_EVENTS or (event.type == "session.progress" and stale):
             self._mark_dirty(session_id)
 
     async def on_stream_state(self, connected: bool) -> None:
         if connected:
             self._mark_dirty(*self._subs)
             told, self._told_down = self._told_down, {}
-            await self._broadcast("stream.up", told)
+            await self._broadcast("stream-up", told)
         else:
             await self._tell_followers_down()
 
@@ -113,7 +93,7 @@ class ProgressNotifier:
         chats = {sub.chat_id: sub.lang for subs in self._subs.values() for sub in subs.values()
                  if sub.chat_id not in self._told_down}
         self._told_down.update(chats)
-        await self._broadcast("stream.down", chats)
+        await self._broadcast("stream-down", chats)
 
     def _mark_dirty(self, *session_ids: int) -> None:
         self._dirty.update(session_ids)
@@ -122,7 +102,7 @@ class ProgressNotifier:
     async def _broadcast(self, key: str, chats: dict[int, str]) -> None:
         for chat_id, lang in chats.items():
             with contextlib.suppress(TelegramBadRequest, TelegramForbiddenError):
-                await telegram_call(lambda c=chat_id, lang=lang: self._bot.send_message(c, t(lang, key)))
+                await self._bot.send_message(chat_id, t(lang, key))
 
     async def _poll_loop(self) -> None:
         """While the stream is down, look at every followed run now and then; while it is up, rarely."""
@@ -164,8 +144,8 @@ class ProgressNotifier:
             elif not await self._update(sub, session):
                 self._dirty.add(session_id)  # throttled in that chat: try again shortly
 
-    async def _update(self, sub: Subscription, session: dict[str, Any]) -> bool:
-        finished = session["status"] in FINISHED
+    async def _update(self, sub: Subscription, session: SessionRead) -> bool:
+        finished = session.status in FINISHED
         now = time.monotonic()
         if not finished and now < self._next_edit.get(sub.chat_id, 0.0):
             return False
@@ -179,12 +159,12 @@ class ProgressNotifier:
             await self._announce_end(sub, session)
         return True
 
-    async def _edit(self, sub: Subscription, text: str, session: dict[str, Any]) -> None:
+    async def _edit(self, sub: Subscription, text: str, session: SessionRead) -> None:
         try:
-            await telegram_call(lambda: self._bot.edit_message_text(
+            await telegram_call(lambda: self._bot.edit_message_text(  # attempts=1: the bot's middleware waited already
                 text=text, chat_id=sub.chat_id, message_id=sub.message_id,
-                reply_markup=session_controls(session, sub.lang)))
-        except TelegramRetryAfter as exc:
+                reply_markup=session_controls(session, sub.lang)), attempts=1)
+        except TelegramRetryAfter as exc:  # still limited: this chat's edits pause, the other chats go on
             self._next_edit[sub.chat_id] = time.monotonic() + exc.retry_after
             self._last_text.pop((sub.chat_id, sub.session_id), None)
         except (TelegramBadRequest, TelegramForbiddenError) as exc:
@@ -197,18 +177,17 @@ class ProgressNotifier:
             self._subs.pop(sub.session_id, None)
         self._last_text.pop((sub.chat_id, sub.session_id), None)
 
-    async def _announce_end(self, sub: Subscription, session: dict[str, Any]) -> None:
+    async def _announce_end(self, sub: Subscription, session: SessionRead) -> None:
         chat, lang = sub.chat_id, sub.lang
-        if session["status"] == "completed":
+        if session.status == "completed":
             try:
-                chart = await self._api.chart(session["id"])
+                chart = await self._api.chart(session.id)
             except ApiError:
-                await telegram_call(lambda: self._bot.send_message(chat, final_caption(session, lang)))
+                await self._bot.send_message(chat, final_caption(session, lang))
                 return
-            photo = BufferedInputFile(chart, filename=f"session-{session['id']}.png")
-            await telegram_call(lambda: self._bot.send_photo(chat, photo, caption=final_caption(session, lang)))
-        elif session["status"] == "failed":
-            await telegram_call(lambda: self._bot.send_message(chat, failure_text(session, lang)))
+            photo = BufferedInputFile(chart, filename=f"session-{session.id}.png")
+            await self._bot.send_photo(chat, photo, caption=final_caption(session, lang))
+        elif session.status == "failed":
+            await self._bot.send_message(chat, failure_text(session, lang))
         else:
-            await telegram_call(lambda: self._bot.send_message(chat, ended_text(session, lang),
-                                                               reply_markup=session_controls(session, lang)))
+            await self._bot.send_message(chat, ended_text(session, lang), reply_markup=session_controls(session, lang))

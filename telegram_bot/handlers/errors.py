@@ -9,7 +9,7 @@ from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
 from telegram_bot.api_client import ApiError, ApiUnavailable
-from telegram_bot.texts import lang_of, t
+from telegram_bot.i18n import lang_of, t
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ def _reply_text(exception: Exception, lang: str) -> str:
     if isinstance(exception, ApiUnavailable):
         return t(lang, "unavailable")
     if isinstance(exception, ApiError):
-        return t(lang, "api_error", message=escape(exception.readable()))
+        return t(lang, "api-error", message=escape(exception.readable()))
     return t(lang, "unexpected")
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiogram import Bot, F, Router
 from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
 
 from telegram_bot.albums import AlbumCollector
 from telegram_bot.api_client import ApiClient
 from telegram_bot.formatting import recognition_caption, recognition_summary
+from telegram_bot.i18n import t
+from telegram_bot.schemas import RecognitionRead
 from telegram_bot.storage import BotStorage, ChatSettings
-from telegram_bot.texts import t
 
 ALBUM_LIMIT = 10  # photos per sendMediaGroup
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
@@ -29,17 +28,17 @@ async def resolve_model(settings: ChatSettings, api: ApiClient) -> int | None:
     """The chat's model, else the newest detection model."""
     if settings.model_id is not None:
         return settings.model_id
-    newest = (await api.models(limit=1, task="detect"))["items"]
-    return newest[0]["id"] if newest else None
+    newest = (await api.models(limit=1, task="detect")).items
+    return newest[0].id if newest else None
 
 
 async def recognize_messages(messages: list[Message], bot: Bot, api: ApiClient, chat_store: BotStorage,
-                             lang: str) -> dict[str, Any] | None:
+                             lang: str) -> RecognitionRead | None:
     chat_id = messages[0].chat.id
     settings = await chat_store.chat_settings(chat_id)
     model_id = await resolve_model(settings, api)
     if model_id is None:
-        await messages[0].answer(t(lang, "recognize.no_model"))
+        await messages[0].answer(t(lang, "recognize-no-model"))
         return None
     images = []
     for index, message in enumerate(messages):
@@ -61,7 +60,7 @@ async def recognize_album(message: Message, bot: Bot, api: ApiClient, chat_store
     recognition = await recognize_messages(messages, bot, api, chat_store, lang)
     if recognition is None:
         return
-    annotated = [await api.fetch(image["image_url"]) for image in recognition["images"]]
+    annotated = [await api.fetch(image.image_url) for image in recognition.images]
     for start in range(0, len(annotated), ALBUM_LIMIT):
         media = [InputMediaPhoto(media=BufferedInputFile(data, filename=f"result{start + i}.jpg"))
                  for i, data in enumerate(annotated[start:start + ALBUM_LIMIT])]
@@ -77,14 +76,14 @@ async def recognize_photo(message: Message, bot: Bot, api: ApiClient, chat_store
     recognition = await recognize_messages([message], bot, api, chat_store, lang)
     if recognition is None:
         return
-    image = recognition["images"][0]
-    annotated = await api.fetch(image["image_url"])
+    image = recognition.images[0]
+    annotated = await api.fetch(image.image_url)
     await message.answer_photo(BufferedInputFile(annotated, filename="result.jpg"),
                                caption=recognition_caption(recognition, image, lang))
 
 
 async def unsupported_document(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "recognize.unsupported") + "\n" + t(lang, "recognize.hint"))
+    await message.answer(t(lang, "recognize-unsupported") + "\n" + t(lang, "recognize-hint"))
 
 
 def create_router() -> Router:

@@ -9,13 +9,14 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from aiogram_i18n import LazyFilter
 
 from telegram_bot import keyboards
 from telegram_bot.api_client import ApiClient
 from telegram_bot.callbacks import SettingsCb
 from telegram_bot.formatting import check_text, parse_check
+from telegram_bot.i18n import t
 from telegram_bot.storage import BotStorage, ChatSettings
-from telegram_bot.texts import all_translations, t
 
 
 class SettingsInput(StatesGroup):
@@ -24,10 +25,10 @@ class SettingsInput(StatesGroup):
 
 async def settings_text(settings: ChatSettings, api: ApiClient, lang: str) -> str:
     if settings.model_id is None:
-        model = t(lang, "settings.model_auto")
+        model = t(lang, "settings-model-auto")
     else:
-        model = f"#{settings.model_id} {escape((await api.model(settings.model_id))['name'])}"
-    return t(lang, "settings.card", model=model, conf=settings.conf,
+        model = f"#{settings.model_id} {escape((await api.model(settings.model_id)).name)}"
+    return t(lang, "settings-card", model=model, conf=settings.conf,
              check=check_text(settings.expected_count, settings.kit, lang))
 
 
@@ -38,20 +39,20 @@ async def show_settings(message: Message, api: ApiClient, lang: str, chat_store:
 
 
 async def pick_model(callback: CallbackQuery, api: ApiClient, lang: str) -> None:
-    models = (await api.models(limit=15, task="detect"))["items"]
+    models = (await api.models(limit=15, task="detect")).items
     if isinstance(callback.message, Message):
-        await callback.message.answer(t(lang, "settings.pick_model"), reply_markup=keyboards.settings_models(models, lang))
+        await callback.message.answer(t(lang, "settings-pick-model"), reply_markup=keyboards.settings_models(models, lang))
 
 
 async def pick_conf(callback: CallbackQuery, lang: str) -> None:
     if isinstance(callback.message, Message):
-        await callback.message.answer(t(lang, "settings.pick_conf"), reply_markup=keyboards.settings_conf())
+        await callback.message.answer(t(lang, "settings-pick-conf"), reply_markup=keyboards.settings_conf())
 
 
 async def ask_check(callback: CallbackQuery, lang: str, state: FSMContext) -> None:
     await state.set_state(SettingsInput.check)
     if isinstance(callback.message, Message):
-        await callback.message.answer(t(lang, "settings.enter_check"))
+        await callback.message.answer(t(lang, "settings-enter-check"))
 
 
 async def apply_choice(callback: CallbackQuery, callback_data: SettingsCb, api: ApiClient, lang: str,
@@ -60,31 +61,31 @@ async def apply_choice(callback: CallbackQuery, callback_data: SettingsCb, api: 
         return
     settings = await chat_store.chat_settings(callback.message.chat.id)
     if callback_data.action == "setm":
-        settings.model_id = None if callback_data.value == "auto" else (await api.model(int(callback_data.value)))["id"]
+        settings.model_id = None if callback_data.value == "auto" else (await api.model(int(callback_data.value))).id
     elif callback_data.action == "setc":
         settings.conf = min(max(float(callback_data.value), 0.0), 1.0)
     else:
         settings.expected_count, settings.kit = None, None
     await chat_store.save_chat_settings(settings)
-    await callback.message.answer(t(lang, "settings.saved") + "\n\n" + await settings_text(settings, api, lang))
+    await callback.message.answer(t(lang, "settings-saved") + "\n\n" + await settings_text(settings, api, lang))
 
 
 async def type_check(message: Message, api: ApiClient, lang: str, chat_store: BotStorage, state: FSMContext) -> None:
     check = parse_check(message.text or "")
     if check is None:
-        await message.answer(t(lang, "settings.bad_check"))
+        await message.answer(t(lang, "settings-bad-check"))
         return
     settings = await chat_store.chat_settings(message.chat.id)
     settings.expected_count, settings.kit = (check, None) if isinstance(check, int) else (None, check)
     await chat_store.save_chat_settings(settings)
     await state.clear()
-    await message.answer(t(lang, "settings.saved") + "\n\n" + await settings_text(settings, api, lang))
+    await message.answer(t(lang, "settings-saved") + "\n\n" + await settings_text(settings, api, lang))
 
 
 def create_router() -> Router:
     """A fresh router (a router attaches to one Dispatcher only; tests and restarts build several)."""
     router = Router(name=__name__)
-    router.message.register(show_settings, F.text.in_(all_translations("menu.settings")))
+    router.message.register(show_settings, LazyFilter("menu-settings"))
     router.message.register(show_settings, Command("settings"))
     router.callback_query.register(pick_model, SettingsCb.filter(F.action == "model"))
     router.callback_query.register(pick_conf, SettingsCb.filter(F.action == "conf"))

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from html import escape
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommand, Message
+from aiogram_i18n import LazyFilter
 
+from telegram_bot.i18n import DEFAULT_LOCALE, LOCALES, t
 from telegram_bot.keyboards import main_menu
-from telegram_bot.texts import LANGS, all_translations, t
 
 COMMANDS = ("start", "help", "status", "train", "stop", "logs", "settings")
 
 
 def bot_commands(lang: str) -> list[BotCommand]:
-    return [BotCommand(command=name, description=t(lang, f"cmd.{name}")) for name in COMMANDS]
+    return [BotCommand(command=name, description=t(lang, f"cmd-{name}")) for name in COMMANDS]
 
 
 def command_languages() -> list[tuple[str | None, str]]:
     """(language_code for setMyCommands, our language): Russian is the default for everyone else."""
-    return [(None, "ru"), *((lang, lang) for lang in LANGS)]
+    return [(None, DEFAULT_LOCALE), *((lang, lang) for lang in LOCALES)]
 
 
 async def start(message: Message, lang: str, state: FSMContext) -> None:
@@ -36,7 +37,7 @@ async def help_(message: Message, lang: str) -> None:
 
 
 async def recognize_hint(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "recognize.hint"))
+    await message.answer(t(lang, "recognize-hint"))
 
 
 def create_router() -> Router:
@@ -44,5 +45,5 @@ def create_router() -> Router:
     router = Router(name=__name__)
     router.message.register(start, CommandStart())
     router.message.register(help_, Command("help"))
-    router.message.register(recognize_hint, F.text.in_(all_translations("menu.recognize")))
+    router.message.register(recognize_hint, LazyFilter("menu-recognize"))
     return router

@@ -9,12 +9,13 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram_i18n import LazyFilter
 
 from telegram_bot import keyboards
 from telegram_bot.api_client import ApiClient
 from telegram_bot.callbacks import WizardCb
+from telegram_bot.i18n import t
 from telegram_bot.notifier import ProgressNotifier
-from telegram_bot.texts import all_translations, t
 
 MAX_EPOCHS = 10_000
 
@@ -35,16 +36,16 @@ BACK = {TrainWizard.model.state: TrainWizard.dataset, TrainWizard.epochs.state: 
 async def render(step: State, data: dict[str, Any], api: ApiClient, lang: str) -> tuple[str, InlineKeyboardMarkup]:
     """The text and keyboard of a wizard step, from what was chosen so far."""
     if step == TrainWizard.dataset:
-        datasets = (await api.datasets(limit=30))["items"]
-        return t(lang, "wizard.dataset" if datasets else "wizard.no_datasets"), keyboards.wizard_datasets(datasets, lang)
+        datasets = (await api.datasets(limit=30)).items
+        return t(lang, "wizard-dataset" if datasets else "wizard-no-datasets"), keyboards.wizard_datasets(datasets, lang)
     if step == TrainWizard.model:
-        models = (await api.models(limit=10, task=data["task"]))["items"]
-        return t(lang, "wizard.model", dataset=data["dataset_name"]), keyboards.wizard_models(data["task"], models, lang)
+        models = (await api.models(limit=10, task=data["task"])).items
+        return t(lang, "wizard-model", dataset=data["dataset_name"]), keyboards.wizard_models(data["task"], models, lang)
     if step == TrainWizard.epochs:
-        return t(lang, "wizard.epochs", model=data["model_label"]), keyboards.wizard_epochs(lang)
+        return t(lang, "wizard-epochs", model=data["model_label"]), keyboards.wizard_epochs(lang)
     if step == TrainWizard.custom_epochs:
-        return t(lang, "wizard.enter_epochs"), keyboards.wizard_cancel_only(lang)
-    text = t(lang, "wizard.confirm", dataset=data["dataset_name"], model=data["model_label"], epochs=data["epochs"])
+        return t(lang, "wizard-enter-epochs"), keyboards.wizard_cancel_only(lang)
+    text = t(lang, "wizard-confirm", dataset=data["dataset_name"], model=data["model_label"], epochs=data["epochs"])
     return text, keyboards.wizard_confirm(lang)
 
 
@@ -66,13 +67,13 @@ async def start_wizard(message: Message, state: FSMContext, api: ApiClient, lang
 async def cancel(callback: CallbackQuery, state: FSMContext, lang: str) -> None:
     await state.clear()
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(t(lang, "wizard.cancelled"))
+        await callback.message.edit_text(t(lang, "wizard-cancelled"))
 
 
 async def expired(callback: CallbackQuery, lang: str) -> None:
     """A button of a wizard the bot no longer remembers (finished, or the bot restarted)."""
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(t(lang, "wizard.expired"))
+        await callback.message.edit_text(t(lang, "wizard-expired"))
 
 
 async def back(callback: CallbackQuery, state: FSMContext, api: ApiClient, lang: str) -> None:
@@ -83,14 +84,14 @@ async def back(callback: CallbackQuery, state: FSMContext, api: ApiClient, lang:
 async def choose_dataset(callback: CallbackQuery, callback_data: WizardCb, state: FSMContext, api: ApiClient,
                          lang: str) -> None:
     dataset = await api.dataset(int(callback_data.value))
-    await state.update_data(dataset=dataset["id"], dataset_name=dataset["name"], task=dataset["task"])
+    await state.update_data(dataset=dataset.id, dataset_name=dataset.name, task=dataset.task)
     await show(callback, TrainWizard.model, state, api, lang)
 
 
 async def choose_model(callback: CallbackQuery, callback_data: WizardCb, state: FSMContext, api: ApiClient,
                        lang: str) -> None:
     value = callback_data.value
-    label = value if not value.isdigit() else f"#{value} {(await api.model(int(value)))['name']}"
+    label = value if not value.isdigit() else f"#{value} {(await api.model(int(value))).name}"
     await state.update_data(model=int(value) if value.isdigit() else value, model_label=label)
     await show(callback, TrainWizard.epochs, state, api, lang)
 
@@ -108,7 +109,7 @@ async def ask_epochs(callback: CallbackQuery, state: FSMContext, api: ApiClient,
 async def type_epochs(message: Message, state: FSMContext, api: ApiClient, lang: str) -> None:
     text = (message.text or "").strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_EPOCHS:
-        await message.answer(t(lang, "wizard.bad_epochs"), reply_markup=keyboards.wizard_cancel_only(lang))
+        await message.answer(t(lang, "wizard-bad-epochs"), reply_markup=keyboards.wizard_cancel_only(lang))
         return
     await state.update_data(epochs=int(text))
     reply, markup = await render(TrainWizard.confirm, await state.get_data(), api, lang)
@@ -124,14 +125,14 @@ async def create(callback: CallbackQuery, state: FSMContext, api: ApiClient, lan
                                        epochs=data["epochs"])
     await state.clear()
     if isinstance(callback.message, Message):
-        await callback.message.edit_text(t(lang, "wizard.created", id=session["id"]))
+        await callback.message.edit_text(t(lang, "wizard-created", id=session.id))
         await notifier.follow(callback.message.chat.id, session, lang)
 
 
 def create_router() -> Router:
     """A fresh router (a router attaches to one Dispatcher only; tests and restarts build several)."""
     router = Router(name=__name__)
-    router.message.register(start_wizard, F.text.in_(all_translations("menu.train")))
+    router.message.register(start_wizard, LazyFilter("menu-train"))
     router.message.register(start_wizard, Command("train"))
     router.callback_query.register(cancel, WizardCb.filter(F.step == "cancel"))
     router.callback_query.register(expired, WizardCb.filter(), ~StateFilter(TrainWizard))

@@ -1,9 +1,10 @@
-"""Bot texts: catalogue completeness, formatting of sessions, verdicts and logs, kit parsing."""
+"""Bot texts: language choice, formatting of sessions, verdicts and logs, kit parsing (catalogs: test_bot_i18n_catalogs)."""
 
 from __future__ import annotations
 
 import re
 import string
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,24 +20,18 @@ from telegram_bot.formatting import (
     session_card,
     verdict_text,
 )
-from telegram_bot.texts import CATALOGUE, lang_of, t
+from telegram_bot.i18n import lang_of, t
+from telegram_bot.schemas import ImageResult, LogLine, SessionRead
 
 
-def session(**overrides: object) -> dict:
-    base = {"id": 7, "name": "tray <v2>", "model": "yolov8n.yaml", "status": "running", "stop_requested": False,
+def session(**overrides: object) -> SessionRead:
+    base: dict[str, Any] = {"id": 7, "name": "tray <v2>", "model": "yolov8n.yaml", "status": "running", "stop_requested": False,
             "progress": {"epoch": 3, "epochs": 10, "batch": 2, "batches": 5, "percent": 34.0, "elapsed_s": 30,
                          "eta_s": 125.0},
             "latest_metrics": {"metrics/mAP50(B)": 0.5123, "train/box_loss": 1.25, "lr/pg0": 0.01},
             "best_metrics": {}, "error": None, "error_tail": None, "result_model_id": None}
     base.update(overrides)
-    return base
-
-
-def test_every_text_exists_in_both_languages_with_the_same_placeholders() -> None:
-    assert CATALOGUE["ru"].keys() == CATALOGUE["en"].keys()
-    for key, text in CATALOGUE["ru"].items():
-        fields = {name for _, name, _, _ in string.Formatter().parse(text) if name}
-        assert fields == {name for _, name, _, _ in string.Formatter().parse(CATALOGUE["en"][key]) if name}, key
+    return SessionRead.model_validate(base)
 
 
 def test_language_is_english_for_english_users_and_russian_otherwise() -> None:
@@ -64,9 +59,9 @@ def test_failure_text_quotes_the_log_tail_escaped() -> None:
 
 
 def image(verdict: str, found: int, *, expected: int | None = None, counts: dict | None = None,
-          missing: dict | None = None, extra: dict | None = None) -> dict:
-    return {"verdict": verdict, "found": found, "expected": expected, "counts": counts or {},
-            "missing": missing or {}, "extra": extra or {}}
+          missing: dict | None = None, extra: dict | None = None) -> ImageResult:
+    return ImageResult(index=0, verdict=verdict, found=found, expected=expected, counts=counts or {},
+                       missing=missing or {}, extra=extra or {}, image_url="/recognitions/1/images/0")
 
 
 def test_verdicts_read_like_the_issue_says() -> None:
@@ -80,7 +75,7 @@ def test_verdicts_read_like_the_issue_says() -> None:
 
 
 def test_log_pages_fit_in_one_message_and_are_escaped() -> None:
-    lines = [{"level": "INFO", "message": "<tag> " + "x" * 500} for _ in range(30)]
+    lines = [LogLine(level="INFO", message="<tag> " + "x" * 500) for _ in range(30)]
     page = logs_page(3, lines, first=1, total=30, lang="en")
     assert len(page) <= TELEGRAM_TEXT_LIMIT and "<tag>" not in page and "&lt;tag&gt;" in page
     assert page.startswith("<b>Log #3</b>, lines 1–30 of 30")
@@ -111,5 +106,11 @@ def test_callback_data_fits_telegrams_64_bytes() -> None:
     assert all(len(p.encode()) <= 64 for p in packed), packed
 
 
-def test_menu_texts_are_translated() -> None:
-    assert t("en", "menu.train") != t("ru", "menu.train") and re.match(r"^\W", t("ru", "menu.train"))
+def test_menu_texts_are_translated_and_unknown_languages_get_russian() -> None:
+    assert t("en", "menu-train") != t("ru", "menu-train") and re.match(r"^\W", t("ru", "menu-train"))
+    assert t("de", "menu-train") == t("ru", "menu-train")
+
+
+def test_numbers_are_shown_as_python_prints_them_not_grouped_by_locale() -> None:
+    assert t("en", "logs-page", id=1, first=9999, last=10000, total=12345).endswith("lines 9999–10000 of 12345")
+    assert t("ru", "recognition-model", id=3, conf=0.25, ms="41") == "Модель #3, порог 0.25, 41 мс"

@@ -1,0 +1,158 @@
+"""The bot's own view of the server's responses: only what the bot reads, so new server fields break nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ErrorDetail(ApiModel):
+    code: str
+    message: str
+    details: dict[str, Any] | None = None
+
+
+class ErrorResponse(ApiModel):
+    error: ErrorDetail
+
+
+class Health(TypedDict):
+    """A TypedDict, not a model: callers read it like the JSON (`health()["status"]`)."""
+
+    status: str
+
+
+class SessionProgress(ApiModel):
+    epoch: int
+    epochs: int
+    percent: float
+    eta_s: float | None = None
+
+
+class SessionRead(ApiModel):
+    id: int
+    name: str
+    model: str
+    status: str  # a plain string: a state added to the server must not make the bot fail to parse the session
+    progress: SessionProgress
+    latest_metrics: dict[str, float] = Field(default_factory=dict)
+    best_metrics: dict[str, float] = Field(default_factory=dict)
+    stop_requested: bool = False
+    error: str | None = None
+    error_tail: list[str] | None = None
+    result_model_id: int | None = None
+
+
+class SessionList(ApiModel):
+    items: list[SessionRead]
+    total: int
+
+
+class QueueRead(ApiModel):
+    running: list[SessionRead]
+    queued: list[SessionRead]
+
+
+class LogLine(ApiModel):
+    level: str
+    message: str
+
+
+class LogList(ApiModel):
+    items: list[LogLine]
+    total: int
+
+
+class DatasetInfo(ApiModel):
+    images: dict[str, int]
+
+
+class DatasetRead(ApiModel):
+    id: int
+    name: str
+    task: str
+    classes: list[str]
+    info: DatasetInfo
+
+
+class DatasetList(ApiModel):
+    items: list[DatasetRead]
+    total: int
+
+
+class ModelRead(ApiModel):
+    id: int
+    name: str
+    task: str
+    architecture: str
+    metrics: dict[str, float] = Field(default_factory=dict)
+    size_bytes: int
+
+
+class ModelList(ApiModel):
+    items: list[ModelRead]
+    total: int
+
+
+class GpuSample(ApiModel):
+    index: int
+    name: str
+    utilization_percent: float | None = None
+    memory_used_mb: float | None = None
+    memory_total_mb: float | None = None
+    temperature_c: float | None = None
+
+
+class SystemSample(ApiModel):
+    cpu_percent: float
+    ram_used_mb: float
+    ram_total_mb: float
+    ram_percent: float
+    disk_percent: float
+    gpus: list[GpuSample] = Field(default_factory=list)
+
+
+class ImageResult(ApiModel):
+    index: int
+    counts: dict[str, int]
+    verdict: str
+    found: int
+    expected: int | None = None
+    missing: dict[str, int] = Field(default_factory=dict)
+    extra: dict[str, int] = Field(default_factory=dict)
+    image_url: str
+
+
+class RecognitionParams(ApiModel):
+    conf: float
+
+
+class RecognitionRead(ApiModel):
+    id: int
+    model_id: int | None
+    params: RecognitionParams
+    verdict: str
+    images: list[ImageResult]
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class EventData(ApiModel):
+    id: int | None = None
+    session_id: int | None = None
+
+
+class ServerEvent(ApiModel):
+    """One message of WS /events; the bot only needs to know which session it concerns."""
+
+    type: str = ""
+    data: EventData = Field(default_factory=EventData)
+
+    @property
+    def session_id(self) -> int | None:
+        return self.data.session_id if self.data.session_id is not None else self.data.id
