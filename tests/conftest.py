@@ -54,7 +54,7 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
             async with server.client() as http:
                 # batch 4: past Ultralytics' 100 warm-up iterations, so the model learns (mAP clearly above 0)
                 session = await create_session(http, epochs=20, imgsz=128, batch=4)
-                done = await wait_status(http, session["id"], "completed", "failed")
+                done = await wait_status(http, session["id"], "completed", "failed", timeout=300)
                 assert done["status"] == "completed", done["error_tail"]
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
 
