@@ -68,6 +68,12 @@ class Settings(BaseSettings):
             raise ValueError(f"API keys need at least {MIN_KEY_LENGTH} characters ({', '.join(short)} are shorter)")
         return value
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # Once, here: training children work in their run dir, so a relative path would point elsewhere there.
+        return value.expanduser().resolve()
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:

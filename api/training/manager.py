@@ -89,7 +89,7 @@ class SessionManager:
 
     async def queue(self) -> QueueRead:
         running, _ = await self.store.list(statuses=[_S.running], limit=1000, offset=0)
-        queued = [await self.store.get(record.id) for record in await self.store.queued_in_order()]
+        queued = await self.store.queued_sessions()
         return QueueRead(running=running, queued=queued, max_concurrent=self.scheduler.max_concurrent)
 
     async def stop(self, session_id: int) -> SessionRead:

@@ -13,6 +13,7 @@ from api.training.records import SessionRecord
 from api.training.schemas import SessionProgress, SessionRead, SessionStatus
 from api.training.states import DELETABLE, is_legal, sources_of
 
+_QUEUE_ORDER = "priority DESC, created_at, id"  # the scheduler's start order, and what GET /queue shows
 _JSON_COLUMNS = ("config", "latest_metrics", "best_metrics")
 
 
@@ -74,9 +75,15 @@ class SessionStore:
                                 order_by="id DESC", limit=limit, offset=offset,
                                 decode=lambda row: session_from_row(row, now))
 
+    async def queued_sessions(self) -> list[SessionRead]:
+        """What GET /queue shows, in start order, in one query (it was one query per session)."""
+        rows = await self._db.fetch_all(f"SELECT * FROM sessions WHERE status = 'queued' ORDER BY {_QUEUE_ORDER}")
+        now = time.time()
+        return [session_from_row(row, now) for row in rows]
+
     async def queued_in_order(self) -> list[SessionRecord]:
         rows = await self._db.fetch_all(
-            "SELECT * FROM sessions WHERE status = 'queued' ORDER BY priority DESC, created_at, id"
+            f"SELECT * FROM sessions WHERE status = 'queued' ORDER BY {_QUEUE_ORDER}"
         )
         return [SessionRecord.from_row(row) for row in rows]
 

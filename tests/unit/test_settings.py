@@ -14,7 +14,8 @@ from run_api import parse_flags
 def test_defaults_fit_a_newcomer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     settings = Settings()
-    assert (settings.host, settings.port, settings.data_dir) == ("127.0.0.1", 8000, Path("data"))
+    assert (settings.host, settings.port, settings.data_dir) == ("127.0.0.1", 8000, (tmp_path / "data").resolve())
+    assert settings.data_dir.is_absolute()  # a relative data dir broke the README's own training run
     assert settings.api_keys == [] and settings.max_concurrent_sessions == 1 and settings.auto_resume
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from api.core.errors import ValidationFailed
 
-MAX_PICKLE_BYTES = 64 * 1024 * 1024  # real checkpoints: well under 1 MB (tensors live in their own entries)
+MAX_PICKLE_BYTES = 8 * 1024 * 1024  # real checkpoints: well under 1 MB (tensors live in their own entries)
 _MODULE_PACKAGES = ("torch.nn.modules", "ultralytics.nn.modules")
 _EXTRA_CLASSES = (
     "ultralytics.nn.tasks.DetectionModel", "ultralytics.nn.tasks.ClassificationModel",
