@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psutil
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
@@ -136,6 +137,11 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
     return app
 
 
+def training_memory_mb(settings: Settings) -> int:
+    """TRAINING_MEMORY_MB, or three quarters of the RAM: an OOM then ends the run, not the server."""
+    return settings.training_memory_mb or int(psutil.virtual_memory().total * 0.75 / 2**20)
+
+
 async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = await Database.open(settings.database_path)
@@ -161,7 +167,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     model_registry = ModelRegistry(ModelStore(db), settings.data_dir / "models", config_dir=config_dir, load_limits=Limits(
         timeout_s=settings.model_load_timeout_s, memory_mb=settings.model_load_memory_mb))
     specs = SpecBuilder(datasets=datasets_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
-                        child_nice=settings.training_nice)
+                        child_nice=settings.training_nice, memory_limit_mb=training_memory_mb(settings))
     scheduler = Scheduler(
         store=store, metrics=metrics, logs=logs, bus=bus, models=model_registry, evaluations=evaluations, specs=specs,
         executor=LocalProcessExecutor(), max_concurrent=settings.max_concurrent_sessions,
@@ -169,7 +175,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
         gpu_count=lambda: monitor.gpu.known_count,
     )
     sessions = SessionManager(store=store, scheduler=scheduler, datasets=datasets_registry, models=model_registry,
-                              evaluations=evaluations)
+                              evaluations=evaluations, max_batch_pixels=settings.max_batch_megapixels * 1e6)
     history = RunHistory(store=store, metrics=metrics, logs=logs, flush=scheduler.flush)
     await scheduler.start()
     recognizer = Recognizer(store=RecognitionStore(db), bus=bus, models=model_registry, root=settings.data_dir / "recognitions",

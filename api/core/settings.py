@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(500, ge=1, description="Largest accepted request body in MiB.")
     max_json_kb: int = Field(1024, ge=1, description="Largest JSON (non-upload) request body in KiB.")
     body_idle_timeout_s: float = Field(30.0, gt=0, description="A request body that stops arriving this long: 408.")
+    max_batch_megapixels: float = Field(
+        128, gt=0, description="batch x imgsz^2 a training run may ask for, in megapixels (422 above it).")
+    training_memory_mb: int = Field(
+        0, ge=0, description="Memory a CPU training run may allocate beyond torch itself; over it the run fails "
+        "with that reason, the server lives on. 0: three quarters of the RAM.")
     stop_grace_s: float = Field(20.0, gt=0, description="Seconds a stopping run may take before it is killed.")
     training_nice: int = Field(10, ge=0, le=19, description="CPU niceness of training processes (0 = as the server).")
     recognition_max_images: int = Field(32, ge=1, le=1000, description="Images per recognition request.")

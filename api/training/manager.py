@@ -31,8 +31,9 @@ def default_imgsz(dataset: DatasetRead) -> int:
 
 class SessionManager:
     def __init__(self, *, store: SessionStore, scheduler: Scheduler, datasets: DatasetRegistry,
-                 models: ModelRegistry, evaluations: EvaluationStore) -> None:
+                 models: ModelRegistry, evaluations: EvaluationStore, max_batch_pixels: float = 128e6) -> None:
         self.store, self.scheduler = store, scheduler
+        self.max_batch_pixels = max_batch_pixels
         self.datasets, self.models, self.evaluations = datasets, models, evaluations
 
     async def create(self, body: SessionCreate, *, created_by: int | None, on_behalf_of: str | None) -> SessionRead:
@@ -41,8 +42,12 @@ class SessionManager:
             raise ValidationFailed.for_field("body.dataset", f"dataset {dataset.id} is a {dataset.task} dataset, not {body.task}")
         model_path, architecture, base_model_id = await self._resolve_model(body)
         self._check_device(body.device)
-        config = SessionConfig(model=model_path, architecture=architecture, epochs=body.epochs, batch=body.batch or 16,
-                               imgsz=body.imgsz or default_imgsz(dataset), device=body.device, lr0=body.lr0,
+        batch, imgsz = body.batch or 16, body.imgsz or default_imgsz(dataset)
+        if batch * imgsz**2 > self.max_batch_pixels:  # 1024 x 2048^2 took a child to 7 GB in 24 s, and growing
+            raise ValidationFailed.for_field("body.batch", f"batch x imgsz^2 = {batch * imgsz**2 / 1e6:.0f} MP is over "
+                                             f"the {self.max_batch_pixels / 1e6:.0f} MP this server allows")
+        config = SessionConfig(model=model_path, architecture=architecture, epochs=body.epochs, batch=batch,
+                               imgsz=imgsz, device=body.device, lr0=body.lr0,
                                patience=body.patience, seed=body.seed)
         session_id = await self.store.insert(
             name=body.name or f"{architecture}-{dataset.name}", task=body.task, model=str(body.model),

@@ -18,6 +18,7 @@ class SpecBuilder:
     runs_root: Path
     config_dir: Path
     child_nice: int = 0
+    memory_limit_mb: int | None = None
 
     def run_dir(self, session_id: int) -> Path:
         return self.runs_root / str(session_id)
@@ -36,5 +37,6 @@ class SpecBuilder:
             architecture=config.architecture, data=data, run_dir=str(run_dir), config_dir=str(self.config_dir),
             device=device, epochs=config.epochs, imgsz=config.imgsz, batch=config.batch, resume=resume,
             lr0=config.lr0, patience=config.patience, seed=config.seed, nice=self.child_nice,
+            memory_limit_mb=self.memory_limit_mb if device == "cpu" else None,
             split=config.split, conf=config.conf, iou=config.iou,
         )

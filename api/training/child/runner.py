@@ -33,6 +33,33 @@ def _use_all_cores(trainer: Any) -> None:
         torch.set_num_threads(max(1, os.cpu_count() or 1))
 
 
+def _cap_memory(limit_mb: int) -> None:
+    """RLIMIT_AS counted from after the heavy imports (torch maps gigabytes of address space by itself), so it
+    bounds what the run allocates; its DataLoader workers inherit it. CPU runs only: CUDA reserves huge ranges."""
+    import resource
+
+    import torch  # noqa: F401
+    import ultralytics  # noqa: F401
+
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    cap = mapped + limit_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def _near_memory_cap(margin: int = 64 * 2**20) -> bool:
+    """Whether the process came within `margin` of its cap: allocation failures surface as many different
+    errors (MemoryError, oneDNN's "could not create a primitive", ...), the peak says what happened."""
+    import resource
+
+    cap = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if cap == resource.RLIM_INFINITY:
+        return False
+    with open("/proc/self/status") as status:
+        peak_kb = next((int(line.split()[1]) for line in status if line.startswith("VmPeak:")), 0)
+    return peak_kb * 1024 + margin >= cap
+
+
 def train(spec: RunSpec, channel: Channel, stop_event: Any) -> Result:
     from ultralytics import YOLO
 
@@ -65,11 +92,16 @@ def main(spec: RunSpec, connection: Any, stop_event: Any, parent_pid: int) -> No
     sys.stdout = LineStream(channel, "INFO")
     sys.stderr = LineStream(channel, "WARNING")
     apply_offline_environment(Path(spec.config_dir))
+    if spec.memory_limit_mb:
+        _cap_memory(spec.memory_limit_mb)
     exit_code = 0
     try:
         channel.send(evaluate(spec) if spec.kind == "evaluate" else train(spec, channel, stop_event))
     except BaseException as exc:  # report everything, KeyboardInterrupt included
-        channel.send(Failed(message=f"{type(exc).__name__}: {exc}"[:2000], traceback=traceback.format_exc()))
+        reason = f"{type(exc).__name__}: {exc}"
+        if spec.memory_limit_mb and (isinstance(exc, MemoryError) or _near_memory_cap()):
+            reason = f"out of memory: the run needed more than its {spec.memory_limit_mb} MB ({reason})"
+        channel.send(Failed(message=reason[:2000], traceback=traceback.format_exc()))
         exit_code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
