@@ -3,9 +3,11 @@ the server stays up, nothing appears outside the data dir and nothing runs."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import pickle
+import time
 from pathlib import Path
 
 import httpx
@@ -218,8 +220,16 @@ async def test_onnx_export_offline_and_download(live_server: LiveServer, trained
         assert_error(await http.get(f"/models/{model['id']}/download", params={"format": "onnx"}), 404,
                      "export_not_found")
         assert (await http.post(f"/models/{model['id']}/export", params={"format": "tflite"})).status_code == 422
+        started = time.monotonic()
         exported = await http.post(f"/models/{model['id']}/export", params={"format": "onnx", "imgsz": 64}, timeout=120)
         assert exported.status_code == 201, exported.text
+        alone = time.monotonic() - started
+        # Four identical exports at once share one export process (they used to collide on one work folder).
+        started = time.monotonic()
+        same = await asyncio.gather(*(http.post(f"/models/{model['id']}/export", params={"format": "onnx", "imgsz": 64},
+                                                timeout=300) for _ in range(4)))
+        assert [r.status_code for r in same] == [201] * 4
+        assert time.monotonic() - started < 2.5 * alone + 5  # one at a time would take four exports' time
         assert exported.json()["download_url"] == f"/api/v1/models/{model['id']}/download?format=onnx"
         download = await http.get(exported.json()["download_url"].removeprefix("/api/v1"))
     assert download.status_code == 200 and len(download.content) == exported.json()["size_bytes"]

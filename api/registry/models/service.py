@@ -38,6 +38,7 @@ class ModelRegistry:
         self.root = root
         self._config_dir, self._load_limits = config_dir, load_limits
         self._exports = asyncio.Semaphore(1)  # an export process holds torch and the model (~0.5 GB): one at a time
+        self._running_exports: dict[tuple[int, str, int], asyncio.Future[int]] = {}
         self.on_delete: list[Callable[[int], None]] = []  # e.g. the recognition cache evicts the model
 
     def path_of(self, model_id: int, export_format: str = "pt") -> Path:
@@ -53,6 +54,15 @@ class ModelRegistry:
     async def export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
         """Export in a fresh spawned process; returns the file's size. Concurrent exports wait their turn."""
         await self.usable(model_id)
+        key = (model_id, export_format, imgsz)
+        running = self._running_exports.get(key)
+        if running is None:  # identical requests at once share one export (they would write the same file)
+            running = asyncio.ensure_future(self._export_in_turn(model_id, export_format, imgsz, config_dir))
+            self._running_exports[key] = running
+            running.add_done_callback(lambda _: self._running_exports.pop(key, None))
+        return await asyncio.shield(running)
+
+    async def _export_in_turn(self, model_id: int, export_format: str, imgsz: int, config_dir: Path) -> int:
         async with self._exports:
             return await self._export(model_id, export_format=export_format, imgsz=imgsz, config_dir=config_dir)
 
