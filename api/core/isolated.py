@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import importlib
 import multiprocessing
-import resource
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from api.core.errors import AppError, ServiceUnavailable
+from api.core.memory import cap_address_space
 
 _CONTEXT = multiprocessing.get_context("spawn")
 
@@ -31,18 +31,12 @@ class IsolatedFailure(RuntimeError):
     """The child died, ran out of memory or raised something that is not an AppError."""
 
 
-def _virtual_memory_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[0]) * resource.getpagesize()
-
-
 def _child(connection: Any, function: Callable[..., Any], args: tuple[Any, ...], memory_mb: int,
            warm_imports: Sequence[str]) -> None:
     try:
         for name in warm_imports:
             importlib.import_module(name)
-        cap = _virtual_memory_bytes() + memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+        cap_address_space(memory_mb)
         connection.send(("ok", function(*args)))
     except AppError as exc:
         connection.send(("app_error", exc))

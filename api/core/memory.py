@@ -1,4 +1,4 @@
-"""Give freed heap memory back to the OS after a big request.
+"""Process memory: cap what a child may allocate, and give freed heap memory back to the OS.
 
 glibc keeps what a thread freed in its arena for reuse; after a recognition of many large photos (decoded on
 several threads) that was a gigabyte the server held for good, measured by benchmarks/memory_bounds.py. No
@@ -9,6 +9,16 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import resource
+
+
+def cap_address_space(extra_mb: int) -> None:
+    """RLIMIT_AS at what is mapped now plus `extra_mb`: called after the heavy imports (torch alone maps
+    gigabytes of address space), it bounds what the work itself allocates. Children inherit it."""
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * resource.getpagesize()
+    cap = mapped + extra_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
 @functools.cache

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import yaml
 from PIL import Image
 
 from api.core.errors import ValidationFailed
+from api.core.text import printable
 from api.registry.datasets.schemas import Task
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
@@ -41,11 +41,6 @@ class Problems:
             where = f"{first['file']}" + (f" line {first['line']}" if first.get("line") else "")
             raise ValidationFailed(f"The dataset is invalid: {where}: {first['reason']}.", code="invalid_dataset",
                                    details={"problems": self.items})
-
-
-def clean_name(name: object) -> str:
-    """A class name without control characters (they break drawing labels, file names and chat messages)."""
-    return "".join(ch for ch in str(name) if unicodedata.category(ch)[0] != "C").strip()[:200]
 
 
 def find_root(extracted: Path) -> Path:
@@ -91,7 +86,7 @@ def _read_names(root: Path, problems: Problems) -> list[str]:
     nc = data.get("nc")
     if nc is not None and nc != len(names):
         problems.add(path.name, f"nc is {nc} but {len(names)} names are given")
-    cleaned = [clean_name(name) for name in names]
+    cleaned = [printable(name) for name in names]
     if not all(cleaned):
         problems.add(path.name, "a class name is empty (or only control characters)")
     return cleaned
@@ -198,7 +193,7 @@ def validate_classification(root: Path, target: Path) -> list[str]:
     problems.raise_if_any()
     classes = sorted(p.name for p in splits["train"].iterdir() if p.is_dir())
     for name in classes:
-        if clean_name(name) != name:  # the folder name is the class name: it cannot be cleaned, only refused
+        if printable(name) != name:  # the folder name is the class name: it cannot be cleaned, only refused
             problems.add(f"train/{name!r}/", "control characters in a class folder name")
     if len(classes) < 2:
         problems.add("train/", "needs at least two class folders")

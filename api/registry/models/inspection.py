@@ -10,11 +10,11 @@ from __future__ import annotations
 import copy
 import math
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from api.core.text import printable
 from api.registry.models.safe_load import Shim, refused
 
 _TASKS = {"DetectionModel": "detect", "YOLOv10DetectionModel": "detect", "ClassificationModel": "classify"}
@@ -31,12 +31,6 @@ class CheckpointInfo:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def clean_text(value: Any, limit: int = 200) -> str:
-    """Printable text only: class names end up drawn on images and in file names and chat messages."""
-    text = "".join(ch for ch in str(value) if unicodedata.category(ch)[0] != "C")
-    return text.strip()[:limit]
 
 
 def _model_of(checkpoint: Any) -> Shim:
@@ -60,7 +54,7 @@ def _classes(model: Shim) -> list[str]:
         raise refused("the model has no class names")
     if not 0 < len(values) <= MAX_CLASSES:
         raise refused("the model has no usable class names")
-    return [clean_text(value) or f"class{index}" for index, value in enumerate(values)]
+    return [printable(value) or f"class{index}" for index, value in enumerate(values)]
 
 
 def _architecture(yaml: dict[str, Any], model: Shim) -> str:
@@ -92,7 +86,7 @@ def _yaml(model: Shim) -> dict[str, Any]:
 def inspect_checkpoint(checkpoint: Any) -> CheckpointInfo:
     model = _model_of(checkpoint)
     raw_metrics = checkpoint.get("train_metrics") or {}
-    metrics = {clean_text(k, 100): float(v) for k, v in raw_metrics.items()
+    metrics = {printable(k, 100): float(v) for k, v in raw_metrics.items()
                if isinstance(v, int | float) and math.isfinite(float(v))} if isinstance(raw_metrics, dict) else {}
     return CheckpointInfo(task=_TASKS[model.class_name], architecture=_architecture(_yaml(model), model),
                           classes=_classes(model), metrics=metrics)

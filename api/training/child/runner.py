@@ -10,6 +10,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from api.core.memory import cap_address_space
 from api.core.offline import apply_offline_environment
 from api.training.child.channel import Channel, LineStream
 from api.training.child.contract import Failed, Result, RunSpec
@@ -34,17 +35,12 @@ def _use_all_cores(trainer: Any) -> None:
 
 
 def _cap_memory(limit_mb: int) -> None:
-    """RLIMIT_AS counted from after the heavy imports (torch maps gigabytes of address space by itself), so it
-    bounds what the run allocates; its DataLoader workers inherit it. CPU runs only: CUDA reserves huge ranges."""
-    import resource
-
+    """Capped after the heavy imports; its DataLoader workers inherit the cap. CPU runs only: CUDA reserves huge
+    address ranges."""
     import torch  # noqa: F401
     import ultralytics  # noqa: F401
 
-    with open("/proc/self/statm") as statm:
-        mapped = int(statm.read().split()[0]) * resource.getpagesize()
-    cap = mapped + limit_mb * 2**20
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    cap_address_space(limit_mb)
 
 
 def _near_memory_cap(margin: int = 64 * 2**20) -> bool:
