@@ -72,6 +72,9 @@ def big_png(side: int = 6320) -> bytes:
 
 
 def yolo_checkpoint(work: Path) -> bytes:
+    from api.core.offline import apply_offline_environment
+
+    apply_offline_environment(work / "ultralytics")  # offline, and no settings file in the user's home
     from ultralytics import YOLO
 
     path = work / "model.pt"

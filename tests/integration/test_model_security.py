@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from api.core.offline import apply_offline_environment
 from api.core.settings import Settings
 from api.registry.models import safe_load
 from api.registry.models.inspection import normalise
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.training
 
 def saved_by_yolo(work: Path) -> Path:
     """A checkpoint as `YOLO(...).save` writes it (untrained, built from a YAML: no weights are downloaded)."""
+    apply_offline_environment(work / "ultralytics")  # this test process may not have started a server yet
     from ultralytics import YOLO
 
     path = work / "yolo-saved.pt"
