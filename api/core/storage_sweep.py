@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from api.core.database import Database
 
@@ -18,6 +18,11 @@ logger = logging.getLogger(__name__)
 
 # Staging names used by the registries, recognitions and the exporter (see each writer).
 _STAGING_PREFIXES = (".uploads", ".staging-", ".export-")
+# Each store folder of the data dir and the rows that own its entries: datasets/7, models/7.pt, models/7.onnx,
+# recognitions/7, runs/7 belong to row 7 (the backup copies what this says, the sweep removes what it disowns).
+STORES = {"datasets": "SELECT id FROM datasets", "models": "SELECT id FROM models",
+          "recognitions": "SELECT id FROM recognitions", "runs": "SELECT id FROM sessions"}
+PARTIAL_WRITES = "recognitions/*/*.part"  # an annotated JPEG cut off mid-write
 
 
 @dataclass
@@ -29,12 +34,7 @@ class SweepReport:
 async def sweep_storage(db: Database, data_dir: Path) -> SweepReport:
     """Remove crash debris under `data_dir` and report rows without their files (run before serving)."""
     report = SweepReport()
-    owners = {
-        "datasets": await _ids(db, "SELECT id FROM datasets"),
-        "models": await _ids(db, "SELECT id FROM models"),
-        "recognitions": await _ids(db, "SELECT id FROM recognitions"),
-        "runs": await _ids(db, "SELECT id FROM sessions"),
-    }
+    owners = {folder: await _ids(db, sql) for folder, sql in STORES.items()}
     present: dict[str, set[str]] = {}  # what each store holds once the debris is gone
     for folder, ids in owners.items():
         root = data_dir / folder
@@ -45,7 +45,7 @@ async def sweep_storage(db: Database, data_dir: Path) -> SweepReport:
                 report.removed.append(str(entry.relative_to(data_dir)))
             else:
                 present[folder].add(entry.name)
-    for partial in sorted((data_dir / "recognitions").glob("*/*.part")):  # an annotated JPEG cut off mid-write
+    for partial in sorted(data_dir.glob(PARTIAL_WRITES)):
         _remove(partial)
         report.removed.append(str(partial.relative_to(data_dir)))
     with_images = await _ids(db, "SELECT id FROM recognitions WHERE images_removed_at IS NULL")
@@ -60,11 +60,22 @@ async def sweep_storage(db: Database, data_dir: Path) -> SweepReport:
     return report
 
 
+def owner_id(name: str) -> int | None:
+    """The row id an entry of a store folder belongs to; None for staging names and foreign names."""
+    owner = name.split(".", 1)[0]
+    return int(owner) if owner.isdigit() and not name.startswith(_STAGING_PREFIXES) else None
+
+
+def is_partial_write(relative: PurePath) -> bool:
+    """A file (path relative to the data dir) that a crash cut off mid-write; the sweep removes these."""
+    return len(relative.parts) == len(PurePath(PARTIAL_WRITES).parts) and relative.match(PARTIAL_WRITES)
+
+
 def _is_debris(entry: Path, ids: set[int]) -> bool:
     if entry.name.startswith(_STAGING_PREFIXES):
         return True
-    owner = entry.name.split(".", 1)[0]  # datasets/7, models/7.pt, models/7.onnx, recognitions/7, runs/7
-    return owner.isdigit() and int(owner) not in ids
+    owner = owner_id(entry.name)
+    return owner is not None and owner not in ids
 
 
 async def _ids(db: Database, sql: str) -> set[int]:
