@@ -5,9 +5,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from api.audit.trail import AuditTrail
 from api.auth.service import AuthManager
 from api.core.database import Database
 from api.core.events import EventBus
+from api.core.pools import Pools
 from api.core.settings import Settings
 from api.core.telemetry import Telemetry
 from api.recognition.service import Recognizer
@@ -26,6 +28,7 @@ class Services:
     bus: EventBus
     telemetry: Telemetry
     auth: AuthManager
+    audit: AuditTrail
     monitor: SystemMonitor
     datasets: DatasetRegistry
     models: ModelRegistry
@@ -33,4 +36,5 @@ class Services:
     scheduler: Scheduler
     history: RunHistory
     recognizer: Recognizer
+    pools: Pools
     started_at: float = field(default_factory=time.time)

@@ -9,9 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.audit.middleware import arm as arm_audit
 from api.auth.schemas import ApiKeyRead, Role
 from api.container import Services
-from api.core.http import client_address
+from api.core.http import API_PREFIX, client_address
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token.")
@@ -35,9 +36,10 @@ async def require_key(
     if checked is not None:  # the body gate already checked (and recorded) it, before reading the body
         return checked
     plain = header_key or (bearer.credentials if bearer else None)
-    return services.auth.authenticate(
-        plain, client=client_address(request), method=request.method, path=request.url.path
-    )
+    key = services.auth.authenticate(plain, client=client_address(request), method=request.method,
+                                     path=request.url.path)
+    request.scope.setdefault("state", {})["api_key"] = key  # the audit trail names who asked, even if refused
+    return key
 
 
 CurrentKey = Annotated[ApiKeyRead, Depends(require_key)]
@@ -48,6 +50,7 @@ def require_role(role: Role) -> object:
 
     async def check(request: Request, key: CurrentKey, services: ServicesDep) -> ApiKeyRead:
         services.auth.authorize(key, role, client=client_address(request), method=request.method, path=request.url.path)
+        arm_audit(request.scope, key.id, API_PREFIX, services.audit)
         return key
 
     return Depends(check)

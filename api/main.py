@@ -15,6 +15,10 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import __version__
+from api.audit import router as audit
+from api.audit.middleware import AuditMiddleware
+from api.audit.store import AuditStore
+from api.audit.trail import AuditTrail
 from api.auth import router as auth
 from api.auth.gate import BodyGate
 from api.auth.lockout import LockoutPolicy
@@ -25,11 +29,13 @@ from api.container import Services
 from api.core import error_handlers as errors
 from api.core.database import Database
 from api.core.events import EventBus
+from api.core.http import API_PREFIX
 from api.core.isolated import Limits
 from api.core.log_redaction import install_redaction
 from api.core.middleware import RequestGuard, SecurityHeaders
 from api.core.offline import apply_offline_environment
 from api.core.periodic import every
+from api.core.pools import Pools
 from api.core.settings import Settings
 from api.core.storage_sweep import sweep_storage
 from api.core.telemetry import Telemetry
@@ -62,7 +68,6 @@ from api.training.store import SessionStore
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
 # The routes that take uploads (multipart files) and the least role that may send one; see api/auth/gate.py.
 UPLOAD_ROUTES = {("POST", f"{API_PREFIX}/datasets"): Role.operator, ("POST", f"{API_PREFIX}/recognitions"): Role.operator,
                  ("POST", f"{API_PREFIX}/models"): Role.admin}
@@ -98,6 +103,10 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             asyncio.create_task(telemetry.watch_loop_lag()),
             asyncio.create_task(services.models.revalidate_pending(), name="model-revalidation"),
         ]
+        if settings.audit_retention_days > 0:
+            audit_retention_s = settings.audit_retention_days * 86400
+            background.append(asyncio.create_task(every(
+                3600, lambda: services.audit.prune(retention_s=audit_retention_s), "audit-retention", at_start=True)))
         if settings.recognition_image_retention_days > 0:
             retention_s = settings.recognition_image_retention_days * 86400
             background.append(asyncio.create_task(every(
@@ -124,10 +133,11 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         redirect_slashes=False,  # a redirect built from the Host header sends clients wherever the header says
     )
     errors.install_error_handlers(app)
-    for module in (health, auth, system, datasets, models, sessions, evaluations, recognitions, events):
+    for module in (health, auth, audit, system, datasets, models, sessions, evaluations, recognitions, events):
         app.include_router(module.router, prefix=API_PREFIX)
     gate = BodyGate(lambda: app.state.services.auth, uploads=UPLOAD_ROUTES, upload_bytes=settings.max_upload_bytes,
                     json_bytes=settings.max_json_bytes, prefix=API_PREFIX)
+    app.add_middleware(AuditMiddleware, trail=lambda: app.state.services.audit, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry,
                        body_idle_timeout_s=settings.body_idle_timeout_s, body_limit=gate)
     app.add_middleware(SecurityHeaders)
@@ -152,7 +162,8 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     plain = await auth_manager.bootstrap(settings.api_keys)
     if plain:
         announce_bootstrap_key(plain, f"http://{settings.host}:{settings.port}")
-    datasets_registry = DatasetRegistry(DatasetStore(db), settings.data_dir / "datasets")
+    pools = Pools.for_machine()
+    datasets_registry = DatasetRegistry(DatasetStore(db), settings.data_dir / "datasets", pools=pools)
     await datasets_registry.ensure_builtin(train_images=settings.shapes_train_images)
     monitor = SystemMonitor(
         SampleStore(db), bus, disk_path=settings.data_dir, interval_s=settings.system_sample_interval_s,
@@ -165,7 +176,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     await asyncio.to_thread(apply_offline_environment, config_dir)
     metrics, logs, store, evaluations = MetricsStore(db), LogStore(db), SessionStore(db), EvaluationStore(db)
     model_registry = ModelRegistry(ModelStore(db), settings.data_dir / "models", config_dir=config_dir, load_limits=Limits(
-        timeout_s=settings.model_load_timeout_s, memory_mb=settings.model_load_memory_mb))
+        timeout_s=settings.model_load_timeout_s, memory_mb=settings.model_load_memory_mb), pools=pools)
     specs = SpecBuilder(datasets=datasets_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
                         child_nice=settings.training_nice, memory_limit_mb=training_memory_mb(settings))
     scheduler = Scheduler(
@@ -175,15 +186,17 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
         gpu_count=lambda: monitor.gpu.known_count,
     )
     sessions = SessionManager(store=store, scheduler=scheduler, datasets=datasets_registry, models=model_registry,
-                              evaluations=evaluations, max_batch_pixels=settings.max_batch_megapixels * 1e6)
-    history = RunHistory(store=store, metrics=metrics, logs=logs, flush=scheduler.flush)
+                              evaluations=evaluations, max_batch_pixels=settings.max_batch_megapixels * 1e6,
+                              max_queued_per_key=settings.max_queued_per_key)
+    history = RunHistory(store=store, metrics=metrics, logs=logs, flush=scheduler.flush, render=pools.render)
     await scheduler.start()
     recognizer = Recognizer(store=RecognitionStore(db), bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
-                            cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
+                            pools=pools, cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
                             telemetry_observe=telemetry.observe_recognition)
-    return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager, monitor=monitor,
+    return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager,
+                    audit=AuditTrail(AuditStore(db)), monitor=monitor,
                     datasets=datasets_registry, models=model_registry, sessions=sessions, scheduler=scheduler,
-                    history=history, recognizer=recognizer)
+                    history=history, recognizer=recognizer, pools=pools)
 
 
 async def _stop_services(services: Services) -> None:
@@ -196,5 +209,6 @@ async def _stop_services(services: Services) -> None:
             except Exception:
                 logger.exception("shutdown step %s failed", getattr(step, "__qualname__", step))
         services.recognizer.close()
+        services.pools.shutdown()
     finally:
         await services.db.close()

@@ -24,7 +24,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import KEY  # noqa: E402
+from benchmarks.common import KEY, yolo_checkpoint  # noqa: E402
 from tests.helpers import ServerProcess  # noqa: E402
 
 
@@ -69,17 +69,6 @@ def big_png(side: int = 6320) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (side, side), (90, 140, 200)).save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
-
-
-def yolo_checkpoint(work: Path) -> bytes:
-    from api.core.offline import apply_offline_environment
-
-    apply_offline_environment(work / "ultralytics")  # offline, and no settings file in the user's home
-    from ultralytics import YOLO
-
-    path = work / "model.pt"
-    YOLO("yolov8n.yaml").save(str(path))
-    return path.read_bytes()
 
 
 def plant_strip(data_dir: Path) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from api.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyList, ApiKeyRead, AuthAttemptList, Role, WhoAmI
-from api.core.http import Id, OnBehalfOf, Page
+from api.core.http import Id, OnBehalfOf, Page, SnapshotPage
 from api.core.responses import errors
 from api.dependencies import CurrentKey, ServicesDep, require_role
 
@@ -44,10 +44,10 @@ async def revoke_key(key_id: Id, services: ServicesDep) -> ApiKeyRead:
 
 @admin.get("/auth/attempts", response_model=AuthAttemptList)
 async def list_auth_attempts(
-    services: ServicesDep, page: Page, outcome: Annotated[Outcome | None, Query()] = None
+    services: ServicesDep, page: SnapshotPage, outcome: Annotated[Outcome | None, Query()] = None
 ) -> AuthAttemptList:
     """Every authentication attempt, newest first (key id, client address, path, outcome)."""
-    return await services.auth.list_attempts(limit=page.limit, offset=page.offset, outcome=outcome)
+    return await services.auth.list_attempts(limit=page.limit, offset=page.offset, outcome=outcome, as_of=page.as_of)
 
 
 router.include_router(admin)

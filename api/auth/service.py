@@ -18,10 +18,11 @@ logger = logging.getLogger(__name__)
 KEY_PREFIX = "tk_"
 
 
-def require_owner(key: ApiKeyRead, owner_id: int | None, what: str) -> None:
-    """Admins may change anything; other keys only what they created."""
+def require_owner(key: ApiKeyRead, owner_id: int | None, what: str, action: str = "delete") -> None:
+    """The one ownership rule: admins may change anything, other keys only what they created; reading is the
+    role's business alone (every viewer reads every session, model, dataset)."""
     if key.role != Role.admin and owner_id != key.id:
-        raise Forbidden(f"Only the key that created this {what} (or an admin) may delete it.", code="not_owner")
+        raise Forbidden(f"Only the key that created this {what} (or an admin) may {action} it.", code="not_owner")
 
 
 def hash_key(plain: str) -> str:
@@ -134,9 +135,10 @@ class AuthManager:
         keys = sorted(self._by_hash.values(), key=lambda k: k.id)
         return keys[offset : offset + limit], len(keys)
 
-    async def list_attempts(self, *, limit: int, offset: int, outcome: str | None = None) -> AuthAttemptList:
+    async def list_attempts(self, *, limit: int, offset: int, outcome: str | None = None,
+                            as_of: int | None = None) -> AuthAttemptList:
         await self.flush_attempts(final=True)
-        items, total = await self._attempts.page(outcome=outcome, limit=limit, offset=offset)
+        items, total = await self._attempts.page(outcome=outcome, limit=limit, offset=offset, as_of=as_of)
         return AuthAttemptList(items=items, total=total)
 
     async def flush_attempts(self, *, final: bool = False) -> None:

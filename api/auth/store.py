@@ -56,9 +56,10 @@ class AttemptStore:
     async def flush(self) -> list[AttemptRow]:
         return await self._pending.flush()
 
-    async def page(self, *, outcome: str | None, limit: int, offset: int) -> tuple[list[AuthAttemptRead], int]:
+    async def page(self, *, outcome: str | None, limit: int, offset: int,
+                   as_of: int | None = None) -> tuple[list[AuthAttemptRead], int]:
         return await fetch_page(self._db, table="auth_attempts", filters=Filters().add("outcome = ?", outcome),
-                                order_by="id DESC", limit=limit, offset=offset,
+                                order_by="id DESC", limit=limit, offset=offset, as_of=as_of,
                                 decode=lambda row: AuthAttemptRead(**dict(row)))
 
     async def prune(self, older_than_s: float) -> None:

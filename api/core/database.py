@@ -7,8 +7,9 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,11 @@ from typing import Any
 import aiosqlite
 
 logger = logging.getLogger(__name__)
+
+# Called inside every transaction of this context just before its COMMIT: how a request's audit row lands in the
+# same transaction as the change it records (api/audit/trail.py sets it, once a request is authorized).
+before_commit: ContextVar[Callable[[aiosqlite.Connection], Awaitable[None]] | None] = ContextVar(
+    "before_commit", default=None)
 
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -83,6 +89,8 @@ class Database:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
+                if (hook := before_commit.get()) is not None:
+                    await hook(self._conn)
                 await self._conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()

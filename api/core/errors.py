@@ -27,6 +27,17 @@ class AppError(Exception):
         self.details = details or {}
         self.headers = headers or {}
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in a pool or isolated process, it crosses back whole (code, details), not rebuilt from args.
+        return _rebuild, (type(self), self.message, self.code, self.details, self.headers)
+
+
+def _rebuild(cls: type[AppError], message: str, code: str, details: dict[str, Any],
+             headers: dict[str, str]) -> AppError:
+    error = cls.__new__(cls)
+    AppError.__init__(error, message, code=code, details=details, headers=headers)
+    return error
+
 
 class BadRequest(AppError):
     pass

@@ -12,6 +12,8 @@ from fastapi import Depends, Path, Query, Request
 
 from api.core.schemas import MAX_ID
 
+API_PREFIX = "/api/v1"
+
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
@@ -30,6 +32,7 @@ OnBehalfOf = Annotated[str | None, Depends(on_behalf_of)]
 class PageParams:
     limit: int
     offset: int
+    as_of: int | None = None
 
 
 async def page_params(
@@ -40,6 +43,19 @@ async def page_params(
 
 
 Page = Annotated[PageParams, Depends(page_params)]
+
+
+async def snapshot_page_params(
+    page: Page,
+    as_of: Annotated[int | None, Query(ge=1, le=MAX_ID, description=(
+        "Leave out rows with a higher id. Pass the id of the first item of your first page (newest-first "
+        "lists) so rows created while you page do not shift the later pages."))] = None,
+) -> PageParams:
+    return PageParams(limit=page.limit, offset=page.offset, as_of=as_of)
+
+
+# Lists of rows with ids: Page plus `as_of`, a snapshot bound that fetch_page honours.
+SnapshotPage = Annotated[PageParams, Depends(snapshot_page_params)]
 
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="An id (1 or more).")]

@@ -17,6 +17,7 @@ from typing import Any
 
 from api.core.errors import AppError, ServiceUnavailable
 from api.core.memory import cap_address_space
+from api.core.pools import Pool
 
 _CONTEXT = multiprocessing.get_context("spawn")
 
@@ -78,6 +79,9 @@ def _run(function: Callable[..., Any], args: tuple[Any, ...], limits: Limits, wa
 
 
 async def run_isolated(function: Callable[..., Any], *args: Any, limits: Limits,
-                       warm_imports: Sequence[str] = ()) -> Any:
-    """`function(*args)` in a fresh process; it and its arguments must be picklable (module-level)."""
+                       warm_imports: Sequence[str] = (), waiter: Pool | None = None) -> Any:
+    """`function(*args)` in a fresh process; it and its arguments must be picklable (module-level). `waiter`:
+    the pool whose thread waits for the process (none: asyncio's default one)."""
+    if waiter is not None:
+        return await waiter.run(_run, function, args, limits, warm_imports)
     return await asyncio.to_thread(_run, function, args, limits, warm_imports)

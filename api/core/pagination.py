@@ -35,11 +35,16 @@ class Filters:
 
 async def fetch_page(
     db: Database, *, table: str, filters: Filters, order_by: str, limit: int, offset: int,
-    decode: Callable[[Any], T], columns: str = "*",
+    decode: Callable[[Any], T], columns: str = "*", as_of: int | None = None,
 ) -> tuple[list[T], int]:
-    """(items of this page, total matching). `table`, `columns` and `order_by` are code, never user input."""
-    where = filters.sql()
-    total = await db.fetch_value(f"SELECT COUNT(*) FROM {table} {where}", filters.params)
+    """(items of this page, total matching). `table`, `columns` and `order_by` are code, never user input.
+
+    `as_of` leaves out rows with a higher id: rows inserted while a client pages cannot shift its window."""
+    where, params = filters.sql(), filters.params
+    if as_of is not None:
+        where = f"{where} AND id <= ?" if where else "WHERE id <= ?"
+        params = [*params, as_of]
+    total = await db.fetch_value(f"SELECT COUNT(*) FROM {table} {where}", params)
     rows = await db.fetch_all(f"SELECT {columns} FROM {table} {where} ORDER BY {order_by} LIMIT ? OFFSET ?",
-                              [*filters.params, limit, offset])
+                              [*params, limit, offset])
     return [decode(row) for row in rows], int(total)

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     training_memory_mb: int = Field(
         0, ge=0, description="Memory a CPU training run may allocate beyond torch itself; over it the run fails "
         "with that reason, the server lives on. 0: three quarters of the RAM.")
+    max_queued_per_key: int = Field(
+        100, ge=1, description="Queued sessions (training and evaluation) one key may have waiting; 429 above it.")
+    audit_retention_days: float = Field(
+        365, ge=0, description="Days audit log rows are kept; 0 keeps them forever.")
     stop_grace_s: float = Field(20.0, gt=0, description="Seconds a stopping run may take before it is killed.")
     training_nice: int = Field(10, ge=0, le=19, description="CPU niceness of training processes (0 = as the server).")
     recognition_max_images: int = Field(32, ge=1, le=1000, description="Images per recognition request.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from api.core.errors import PayloadTooLarge, ValidationFailed
+from api.core.pools import Pool
 
 _CHUNK = 1 << 20
 
@@ -25,7 +25,8 @@ class StagedFile:
     size: int
 
 
-async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: int, suffix: str) -> StagedFile:
+async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: int, suffix: str,
+                       writer: Pool) -> StagedFile:
     staging_dir.mkdir(parents=True, exist_ok=True)
     path = staging_dir / f"{uuid.uuid4().hex}{suffix}"
     digest, size = hashlib.sha256(), 0
@@ -36,7 +37,7 @@ async def stage_upload(source: AsyncReadable, staging_dir: Path, *, max_bytes: i
                 if size > max_bytes:
                     raise PayloadTooLarge(f"The file is larger than {max_bytes} bytes.", details={"max_bytes": max_bytes})
                 digest.update(chunk)
-                await asyncio.to_thread(sink.write, chunk)
+                await writer.run(sink.write, chunk)
     except BaseException:
         path.unlink(missing_ok=True)
         raise

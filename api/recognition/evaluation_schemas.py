@@ -17,7 +17,7 @@ class EvaluationCreate(BaseModel):
     iou: float = Field(0.7, ge=0, le=1)
     imgsz: int | None = Field(None, ge=32, le=2048, multiple_of=32, description="Default: fits the dataset.")
     batch: int = Field(16, ge=1, le=1024)
-    device: str = Field("auto", pattern=r"^(auto|cpu|\d{1,2}(,\d{1,2}){0,15})$")
+    device: str = Field("auto", pattern=r"^(auto|cpu|[0-9]{1,2}(,[0-9]{1,2}){0,15})$")
     priority: int = Field(0, ge=-1000, le=1000)
 
 

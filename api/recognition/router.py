@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, Response
 
 from api.auth.schemas import Role
 from api.core.errors import PayloadTooLarge, ValidationFailed
-from api.core.http import Id, OnBehalfOf, Page
+from api.core.http import Id, OnBehalfOf, SnapshotPage
 from api.core.responses import errors
 from api.core.schemas import MAX_ID
 from api.dependencies import CurrentKey, ServicesDep, require_role
@@ -76,7 +76,7 @@ async def create_recognition(
 
 @viewer.get("/recognitions", response_model=RecognitionList)
 async def list_recognitions(
-    services: ServicesDep, page: Page,
+    services: ServicesDep, page: SnapshotPage,
     user: Annotated[str | None, Query(max_length=100, description="X-On-Behalf-Of value, e.g. tg:42.")] = None,
     model: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     verdict: Annotated[Literal["complete", "incomplete", "unchecked"] | None, Query()] = None,
@@ -85,7 +85,7 @@ async def list_recognitions(
 ) -> RecognitionList:
     """Stored recognitions, newest first, filtered by user, model, verdict and date."""
     items, total = await services.recognizer.list(on_behalf_of=user, model_id=model, verdict=verdict, since=since,
-                                                  until=until, limit=page.limit, offset=page.offset)
+                                                  until=until, limit=page.limit, offset=page.offset, as_of=page.as_of)
     return RecognitionList(items=items, total=total)
 
 

@@ -18,6 +18,7 @@ from api.auth.service import require_owner
 from api.core.errors import NotFound, ValidationFailed
 from api.core.events import EventBus
 from api.core.memory import release_free_memory
+from api.core.pools import Pools
 from api.recognition import kit_check
 from api.recognition.files import RecognitionFiles
 from api.recognition.images import DecodedImage, decode, work_side
@@ -65,8 +66,8 @@ PREDICT_CHUNK = 8  # photos per model call: bounds inference memory, costs no th
 
 class Recognizer:
     def __init__(self, *, store: RecognitionStore, bus: EventBus, models: ModelRegistry, root: Path, cache_size: int,
-                 threads: int = 0, telemetry_observe: Any = None) -> None:
-        self._store, self._bus, self._models = store, bus, models
+                 pools: Pools, threads: int = 0, telemetry_observe: Any = None) -> None:
+        self._store, self._bus, self._models, self._files_pool = store, bus, models, pools.files
         self.files = RecognitionFiles(root)
         # One inference thread: requests queue for it instead of piling threads onto the cores; torch inside it
         # uses `threads` cores (Ultralytics would leave one idle). Decoding a batch is spread over the cores.
@@ -111,14 +112,14 @@ class Recognizer:
                                                      key_id, on_behalf_of)
             finally:
                 images = []  # the photos go before the heap is trimmed
-                await asyncio.to_thread(release_free_memory)
+                await self._files_pool.run(release_free_memory)
 
     async def _recognize_decoded(self, uploads: list[bytes], images: list[DecodedImage], loaded: Any, model: ModelRead,
                                  params: RecognitionParams, timings: dict[str, float], started: float,
                                  key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
         # The originals go to disk while the model runs: the write costs no wall time.
         staging = self.files.staging_folder()
-        writing = asyncio.create_task(asyncio.to_thread(self.files.write_originals, staging, images, uploads))
+        writing = asyncio.create_task(self._files_pool.run(self.files.write_originals, staging, images, uploads))
         try:
             queued_at = time.perf_counter()
             results, inference_s, wait_s = await asyncio.get_running_loop().run_in_executor(
@@ -132,7 +133,7 @@ class Recognizer:
             await writing
         except BaseException:
             await asyncio.gather(writing, return_exceptions=True)
-            await asyncio.to_thread(shutil.rmtree, staging, True)
+            await self._files_pool.run(shutil.rmtree, staging, True)
             raise
         timings["store"] = time.perf_counter() - store_started  # what the write added after inference
         return await self._save(staging, per_image, model, params, timings, started, key_id, on_behalf_of)
@@ -194,9 +195,10 @@ class Recognizer:
         return await self._store.get(recognition_id)
 
     async def list(self, *, on_behalf_of: str | None, model_id: int | None, verdict: str | None,
-                   since: float | None, until: float | None, limit: int, offset: int) -> tuple[list[RecognitionRead], int]:
+                   since: float | None, until: float | None, limit: int, offset: int,
+                   as_of: int | None = None) -> tuple[list[RecognitionRead], int]:
         return await self._store.list(on_behalf_of=on_behalf_of, model_id=model_id, verdict=verdict, since=since,
-                                      until=until, limit=limit, offset=offset)
+                                      until=until, limit=limit, offset=offset, as_of=as_of)
 
     async def image_file(self, recognition: RecognitionRead, index: int, *, original: bool) -> Path:
         """The uploaded original, or the annotated JPEG (drawn and kept the first time it is asked for)."""
@@ -215,7 +217,7 @@ class Recognizer:
     async def delete(self, recognition: RecognitionRead, *, key: ApiKeyRead) -> None:
         require_owner(key, recognition.key_id, "recognition")
         await self._store.delete(recognition.id)
-        await asyncio.to_thread(self.files.remove, recognition.id)
+        await self._files_pool.run(self.files.remove, recognition.id)
 
     async def prune_images(self, *, retention_s: float, batch: int = 500) -> int:
         """Remove the image files of recognitions older than the retention; their results stay. Returns how many."""
@@ -225,7 +227,7 @@ class Recognizer:
             if not ids:
                 return removed
             for recognition_id in ids:
-                await asyncio.to_thread(self.files.remove, recognition_id)
+                await self._files_pool.run(self.files.remove, recognition_id)
             await self._store.mark_images_removed(ids)
             removed += len(ids)
             logger.info("removed the images of %d recognitions older than %.0f days", len(ids), retention_s / 86400)

@@ -38,11 +38,12 @@ class RecognitionStore:
         return _from_row(row)
 
     async def list(self, *, on_behalf_of: str | None, model_id: int | None, verdict: str | None,
-                   since: float | None, until: float | None, limit: int, offset: int) -> tuple[list[RecognitionRead], int]:
+                   since: float | None, until: float | None, limit: int, offset: int,
+                   as_of: int | None = None) -> tuple[list[RecognitionRead], int]:
         filters = Filters().add("on_behalf_of = ?", on_behalf_of).add("model_id = ?", model_id)
         filters.add("verdict = ?", verdict).add("created_at >= ?", since).add("created_at <= ?", until)
         return await fetch_page(self._db, table="recognitions", filters=filters, order_by="id DESC", limit=limit,
-                                offset=offset, decode=_from_row)
+                                offset=offset, as_of=as_of, decode=_from_row)
 
     async def delete(self, recognition_id: int) -> None:
         await self._db.execute("DELETE FROM recognitions WHERE id = ?", (recognition_id,))

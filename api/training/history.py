@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
+from api.core.pools import Pool
 from api.training.charts import render_training_chart
 from api.training.log_store import LogStore
 from api.training.metrics_store import MetricsStore
@@ -17,8 +18,9 @@ FOLLOW_POLL_S = 0.5
 
 class RunHistory:
     def __init__(self, *, store: SessionStore, metrics: MetricsStore, logs: LogStore,
-                 flush: Callable[[], Awaitable[None]]) -> None:
+                 flush: Callable[[], Awaitable[None]], render: Pool) -> None:
         self._store, self._metrics, self._logs, self._flush = store, metrics, logs, flush
+        self._render = render
 
     async def metric_points(self, *, session_id: int, key: str | None, epoch_from: int | None, epoch_to: int | None,
                             limit: int, offset: int) -> tuple[list[MetricPoint], int]:
@@ -31,8 +33,9 @@ class RunHistory:
                                            epoch_to=epoch_to, limit=limit, offset=offset)
 
     async def log_lines(self, *, session_id: int, level: str | None, since: float | None, limit: int,
-                        offset: int) -> tuple[list[LogLine], int]:
-        return await self._logs.query(session_id=session_id, level=level, since=since, limit=limit, offset=offset)
+                        offset: int, as_of: int | None = None) -> tuple[list[LogLine], int]:
+        return await self._logs.query(session_id=session_id, level=level, since=since, limit=limit, offset=offset,
+                                      as_of=as_of)
 
     async def follow_logs(self, session_id: int, level: str | None, since: float | None,
                           allowed: Callable[[], bool] = lambda: True) -> AsyncIterator[str]:
@@ -61,4 +64,4 @@ class RunHistory:
         await self._flush()
         series = await self._metrics.epoch_series(session.id)
         title = f"#{session.id} {session.name} ({session.status.value}, {session.progress.epoch}/{session.progress.epochs})"
-        return await asyncio.to_thread(render_training_chart, series, title)
+        return await self._render.run(render_training_chart, series, title)

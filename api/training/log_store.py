@@ -38,11 +38,13 @@ class LogStore:
         limit: int = 100,
         offset: int = 0,
         newest_first: bool = False,
+        as_of: int | None = None,
     ) -> tuple[list[LogLine], int]:
         filters = Filters().add("session_id = ?", session_id).add_in("level", levels_from(level) if level else None)
         filters.add("ts >= ?", since).add("id > ?", after_id)
         return await fetch_page(self._db, table="logs", filters=filters, columns="id, ts, level, message",
                                 order_by="id DESC" if newest_first else "id ASC", limit=limit, offset=offset,
+                                as_of=as_of,
                                 decode=lambda row: LogLine(**dict(row)))
 
     async def tail(self, session_id: int, lines: int) -> list[str]:

@@ -9,7 +9,9 @@ import math
 import shutil
 import time
 
-from api.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from api.auth.schemas import ApiKeyRead
+from api.auth.service import require_owner
+from api.core.errors import Conflict, InvalidTransition, NotFound, TooManyRequests, ValidationFailed
 from api.recognition.evaluation_schemas import EvaluationCreate, EvaluationRead
 from api.recognition.evaluation_store import EvaluationStore
 from api.registry.datasets.schemas import DatasetRead
@@ -31,9 +33,10 @@ def default_imgsz(dataset: DatasetRead) -> int:
 
 class SessionManager:
     def __init__(self, *, store: SessionStore, scheduler: Scheduler, datasets: DatasetRegistry,
-                 models: ModelRegistry, evaluations: EvaluationStore, max_batch_pixels: float = 128e6) -> None:
+                 models: ModelRegistry, evaluations: EvaluationStore, max_batch_pixels: float = 128e6,
+                 max_queued_per_key: int = 100) -> None:
         self.store, self.scheduler = store, scheduler
-        self.max_batch_pixels = max_batch_pixels
+        self.max_batch_pixels, self.max_queued_per_key = max_batch_pixels, max_queued_per_key
         self.datasets, self.models, self.evaluations = datasets, models, evaluations
 
     async def create(self, body: SessionCreate, *, created_by: int | None, on_behalf_of: str | None) -> SessionRead:
@@ -49,7 +52,7 @@ class SessionManager:
         config = SessionConfig(model=model_path, architecture=architecture, epochs=body.epochs, batch=batch,
                                imgsz=imgsz, device=body.device, lr0=body.lr0,
                                patience=body.patience, seed=body.seed)
-        session_id = await self.store.insert(
+        session_id = await self._insert_queued(
             name=body.name or f"{architecture}-{dataset.name}", task=body.task, model=str(body.model),
             base_model_id=base_model_id, dataset_id=dataset.id, config=config.to_json("train"),
             priority=body.priority, status=_S.queued.value, created_at=time.time(), epochs=body.epochs,
@@ -73,7 +76,7 @@ class SessionManager:
         config = SessionConfig(model=str(self.models.path_of(model.id).resolve()), architecture=model.architecture,
                                epochs=1, batch=body.batch, imgsz=body.imgsz or default_imgsz(dataset),
                                device=body.device, split=body.split, conf=body.conf, iou=body.iou)
-        session_id = await self.store.insert(
+        session_id = await self._insert_queued(
             name=f"evaluate model {model.id} on {dataset.name}/{body.split}", task=model.task, kind="evaluate",
             model=str(model.id), base_model_id=model.id, dataset_id=dataset.id, config=config.to_json("evaluate"),
             priority=body.priority, status=_S.queued.value, created_at=time.time(), epochs=1,
@@ -86,20 +89,30 @@ class SessionManager:
         self.scheduler.wake()
         return await self.evaluations.get(evaluation_id)
 
+    async def _insert_queued(self, **values: object) -> int:
+        session_id = await self.store.insert(queued_cap=self.max_queued_per_key, **values)
+        if session_id is None:  # one script in a loop must not fill the queue for everyone
+            raise TooManyRequests(f"This key already has {self.max_queued_per_key} queued sessions; wait for some to "
+                                  "start or cancel them.", code="queue_full", headers={"Retry-After": "60"},
+                                  details={"max_queued_per_key": self.max_queued_per_key})
+        return session_id
+
     async def get(self, session_id: int) -> SessionRead:
         return await self.store.get(session_id)
 
-    async def list(self, *, statuses: list[SessionStatus] | None, limit: int, offset: int) -> tuple[list[SessionRead], int]:
-        return await self.store.list(statuses=statuses, limit=limit, offset=offset)
+    async def list(self, *, statuses: list[SessionStatus] | None, limit: int, offset: int,
+                   as_of: int | None = None) -> tuple[list[SessionRead], int]:
+        return await self.store.list(statuses=statuses, limit=limit, offset=offset, as_of=as_of)
 
     async def queue(self) -> QueueRead:
         running, _ = await self.store.list(statuses=[_S.running], limit=1000, offset=0)
         queued = await self.store.queued_sessions()
         return QueueRead(running=running, queued=queued, max_concurrent=self.scheduler.max_concurrent)
 
-    async def stop(self, session_id: int) -> SessionRead:
+    async def stop(self, session_id: int, *, key: ApiKeyRead) -> SessionRead:
         """Queued: cancelled at once. Running: asks the trainer to stop, then terminates after the grace period."""
         record = await self.store.record(session_id)
+        require_owner(key, record.created_by, "session", "stop")
         if record.status == _S.queued and await self.store.transition(session_id, _S.cancelled, ended_at=time.time()):
             return await self.scheduler.announce(session_id)
         if record.status in (_S.queued, _S.running):  # queued: the scheduler took it meanwhile, it is running now
@@ -110,8 +123,9 @@ class SessionManager:
         raise InvalidTransition(f"Session {session_id} is {record.status.value}; only queued or running sessions stop.",
                                 details={"status": record.status.value})
 
-    async def resume(self, session_id: int) -> SessionRead:
+    async def resume(self, session_id: int, *, key: ApiKeyRead) -> SessionRead:
         record = await self.store.record(session_id)
+        require_owner(key, record.created_by, "session", "resume")
         if not await self.store.transition(session_id, _S.queued, ended_at=None, stop_requested=0, error=None,
                                            error_tail=None):
             raise InvalidTransition(
@@ -121,8 +135,9 @@ class SessionManager:
         self.scheduler.wake()
         return await self.scheduler.announce(session_id)
 
-    async def set_priority(self, session_id: int, priority: int) -> SessionRead:
-        await self.store.row(session_id)
+    async def set_priority(self, session_id: int, priority: int, *, key: ApiKeyRead) -> SessionRead:
+        record = await self.store.record(session_id)
+        require_owner(key, record.created_by, "session", "re-prioritise")
         await self.store.update(session_id, priority=priority)
         self.scheduler.wake()
         return await self.scheduler.announce(session_id)

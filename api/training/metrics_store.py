@@ -67,7 +67,8 @@ class MetricsStore:
             f"SELECT count(*), {arrays} FROM (SELECT {', '.join(columns)} FROM metrics {clause} "
             "ORDER BY step LIMIT ? OFFSET ?)", [*params, limit, offset])
         count, *texts = rows[0]
-        total = offset + count if count < limit else await self._db.fetch_value(
+        ends_here = count < limit and (count > 0 or offset == 0)  # an empty page past the end tells nothing
+        total = offset + count if ends_here else await self._db.fetch_value(
             f"SELECT COUNT(*) FROM metrics {clause}", params)
         body = "".join(f',"{field}":{text}' for field, text in zip(fields, texts, strict=True))
         return f'{{"key":{json.dumps(key)},"total":{int(total)}{body}}}'
@@ -75,7 +76,7 @@ class MetricsStore:
     async def epoch_series(self, session_id: int) -> dict[str, list[tuple[int, float]]]:
         """Every per-epoch key with its (epoch, value) points, for charts."""
         rows = await self._db.fetch_all(
-            "SELECT key, step, value FROM metrics WHERE session_id = ? AND key NOT LIKE 'batch/%' ORDER BY key, step",
+            "SELECT key, step, value FROM metrics WHERE session_id = ? AND key NOT GLOB 'batch/*' ORDER BY key, step",
             (session_id,),
         )
         series: dict[str, list[tuple[int, float]]] = {}
@@ -87,6 +88,6 @@ class MetricsStore:
 def _where(session_id: int, key: str | None, epoch_from: int | None, epoch_to: int | None) -> Filters:
     """The filters of a history read: one key, or every per-epoch key; an epoch range."""
     filters = Filters().add("session_id = ?", session_id).add("key = ?", key)
-    if key is None:
-        filters.clauses.append("key NOT LIKE 'batch/%'")
+    if key is None:  # GLOB: LIKE would ignore case and leave out a per-epoch key such as Batch/size
+        filters.clauses.append("key NOT GLOB 'batch/*'")
     return filters.add("epoch >= ?", epoch_from).add("epoch <= ?", epoch_to)

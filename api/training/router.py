@@ -9,7 +9,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from api.auth.schemas import Role
 from api.core.errors import ValidationFailed
-from api.core.http import Id, OnBehalfOf, Page
+from api.core.http import Id, OnBehalfOf, SnapshotPage
 from api.core.responses import errors
 from api.core.schemas import MAX_ID
 from api.dependencies import CurrentKey, ServicesDep, require_role
@@ -47,11 +47,12 @@ async def create_session(body: SessionCreate, key: CurrentKey, behalf: OnBehalfO
 
 @viewer.get("/sessions", response_model=SessionList)
 async def list_sessions(
-    services: ServicesDep, page: Page,
+    services: ServicesDep, page: SnapshotPage,
     status: Annotated[list[SessionStatus] | None, Query(description="Repeat to match several.")] = None,
 ) -> SessionList:
     """Sessions, newest first."""
-    items, total = await services.sessions.list(statuses=status, limit=page.limit, offset=page.offset)
+    items, total = await services.sessions.list(statuses=status, limit=page.limit, offset=page.offset,
+                                                as_of=page.as_of)
     return SessionList(items=items, total=total)
 
 
@@ -62,21 +63,24 @@ async def get_session(session: SessionDep) -> SessionRead:
 
 
 @operator.post("/sessions/{session_id}/stop", response_model=SessionRead, responses=errors(404, 409))
-async def stop_session(session: SessionDep, services: ServicesDep) -> SessionRead:
-    """Queued: cancel. Running: stop after the current batch with a checkpoint (killed after the grace period)."""
-    return await services.sessions.stop(session.id)
+async def stop_session(session: SessionDep, key: CurrentKey, services: ServicesDep) -> SessionRead:
+    """Queued: cancel. Running: stop after the current batch with a checkpoint (killed after the grace period).
+    Operators: only their own sessions."""
+    return await services.sessions.stop(session.id, key=key)
 
 
 @operator.post("/sessions/{session_id}/resume", response_model=SessionRead, responses=errors(404, 409))
-async def resume_session(session: SessionDep, services: ServicesDep) -> SessionRead:
-    """Queue a stopped or interrupted session again; it continues from its last checkpoint."""
-    return await services.sessions.resume(session.id)
+async def resume_session(session: SessionDep, key: CurrentKey, services: ServicesDep) -> SessionRead:
+    """Queue a stopped or interrupted session again; it continues from its last checkpoint. Operators: only
+    their own sessions."""
+    return await services.sessions.resume(session.id, key=key)
 
 
 @operator.patch("/sessions/{session_id}", response_model=SessionRead, responses=errors(404, 415))
-async def update_session(session: SessionDep, body: SessionUpdate, services: ServicesDep) -> SessionRead:
-    """Change the priority (higher starts first)."""
-    return await services.sessions.set_priority(session.id, body.priority)
+async def update_session(session: SessionDep, body: SessionUpdate, key: CurrentKey,
+                         services: ServicesDep) -> SessionRead:
+    """Change the priority (higher starts first). Operators: only their own sessions."""
+    return await services.sessions.set_priority(session.id, body.priority, key=key)
 
 
 @admin.delete("/sessions/{session_id}", status_code=204, responses=errors(404, 409))
@@ -134,7 +138,7 @@ async def get_latest_metrics(session: SessionDep) -> LatestMetrics:
                                     "description": "Log lines, or an SSE stream with follow=true."}},
 )
 async def get_session_logs(
-    session: SessionDep, services: ServicesDep, page: Page, key: CurrentKey,
+    session: SessionDep, services: ServicesDep, page: SnapshotPage, key: CurrentKey,
     level: Annotated[LogLevel | None, Query(description="This level and above.")] = None,
     since: Annotated[float | None, Query(ge=0, description="Unix time.")] = None,
     follow: Annotated[bool, Query(description="Stream new lines as server-sent events until the run ends.")] = False,
@@ -144,7 +148,7 @@ async def get_session_logs(
         stream = services.history.follow_logs(session.id, level, since, allowed=lambda: services.auth.is_active(key.id))
         return StreamingResponse(stream, media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
     items, total = await services.history.log_lines(session_id=session.id, level=level, since=since,
-                                                    limit=page.limit, offset=page.offset)
+                                                    limit=page.limit, offset=page.offset, as_of=page.as_of)
     return LogList(items=items, total=total)
 
 

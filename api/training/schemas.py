@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field, field_validator
 from api.core.schemas import MAX_ID
 from api.registry.datasets.schemas import Task
 
-ARCHITECTURE_PATTERN = re.compile(r"^(yolov8|yolo11|yolo26)[nsmlx](-cls)?\.yaml$")
-DEVICE_PATTERN = re.compile(r"^(auto|cpu|\d{1,2}(,\d{1,2}){0,15})$")
+# \Z, not $ (which also matches before a trailing newline); [0-9], not \d (which matches any script's digits).
+ARCHITECTURE_PATTERN = re.compile(r"^(yolov8|yolo11|yolo26)[nsmlx](-cls)?\.yaml\Z")
+DEVICE_PATTERN = re.compile(r"^(auto|cpu|[0-9]{1,2}(,[0-9]{1,2}){0,15})\Z")
 
 
 class SessionStatus(StrEnum):

@@ -47,13 +47,22 @@ class SessionStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def insert(self, **values: Any) -> int:
+    async def insert(self, *, queued_cap: int | None = None, **values: Any) -> int | None:
+        """The new session's id; None when its creator already has `queued_cap` queued sessions (checked in the
+        same statement, so parallel requests cannot overshoot the cap)."""
         for column in _JSON_COLUMNS:
             if column in values:
                 values[column] = json.dumps(values[column])
         columns = ", ".join(values)
         marks = ", ".join("?" * len(values))
-        return await self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", list(values.values()))
+        params = list(values.values())
+        if queued_cap is None:
+            return await self._db.execute(f"INSERT INTO sessions ({columns}) VALUES ({marks})", params)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                f"INSERT INTO sessions ({columns}) SELECT {marks} WHERE (SELECT COUNT(*) FROM sessions"
+                " WHERE created_by IS ? AND status = 'queued') < ?", [*params, values.get("created_by"), queued_cap])
+            return cursor.lastrowid if cursor.rowcount else None
 
     async def row(self, session_id: int) -> dict[str, Any]:
         row = await self._db.fetch_one("SELECT * FROM sessions WHERE id = ?", (session_id,))
@@ -68,11 +77,11 @@ class SessionStore:
         return SessionRecord.from_row(await self.row(session_id))
 
     async def list(
-        self, *, statuses: list[SessionStatus] | None, limit: int, offset: int
+        self, *, statuses: list[SessionStatus] | None, limit: int, offset: int, as_of: int | None = None
     ) -> tuple[list[SessionRead], int]:
         now = time.time()
         return await fetch_page(self._db, table="sessions", filters=Filters().add_in("status", statuses),
-                                order_by="id DESC", limit=limit, offset=offset,
+                                order_by="id DESC", limit=limit, offset=offset, as_of=as_of,
                                 decode=lambda row: session_from_row(row, now))
 
     async def queued_sessions(self) -> list[SessionRead]:

@@ -92,8 +92,14 @@ async def follow_events(url: str, received: list[str], stop: asyncio.Event) -> N
 
 async def run_load(server: ServerProcess, weights: Path, tmp_path: Path) -> None:
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+    writes = 0
+
+    async def count_writes(request: httpx.Request) -> None:
+        nonlocal writes
+        writes += request.method in ("POST", "PUT", "PATCH", "DELETE")
+
     async with httpx.AsyncClient(base_url=f"{server.url}/api/v1", headers={"X-API-Key": KEY}, timeout=60,
-                                 limits=limits) as http:
+                                 limits=limits, event_hooks={"request": [count_writes]}) as http:
         model_id = (await http.post("/models", files={"file": ("best.pt", weights.read_bytes())})).json()["id"]
         photo = (await http.get("/datasets/1/samples/0")).content
         recognition = await http.post("/recognitions", files={"images": ("a.jpg", photo)}, data={"model": str(model_id)})
@@ -136,6 +142,9 @@ async def run_load(server: ServerProcess, weights: Path, tmp_path: Path) -> None
         assert not [body for *_, body, _ in results if b"locked" in body]
         assert all(len(got) > 10 and "system.sample" in got for got in events), [len(got) for got in events]
 
+        audit = (await http.get("/audit", params={"limit": 1000})).json()
+        assert audit["total"] == writes, (audit["total"], writes)  # every write of the load, each once
+        assert all(row["status"] is not None and row["key_id"] is not None for row in audit["items"])
         assert (await http.get(f"/sessions/{run['id']}")).json()["status"] == "running"
         assert await metric_points(http, run["id"]) > points_before  # it kept training (and reporting) meanwhile
         await http.post(f"/sessions/{run['id']}/stop")

@@ -1,6 +1,6 @@
 """Every route of the app, enumerated: all but /health refuse a missing or wrong key, and each role gets
-exactly what DESIGN.md gives it (viewer reads; operator also writes; admin also keys, attempts, model
-uploads and session deletes). A new route is covered the day it is added."""
+exactly what DESIGN.md gives it (viewer reads; operator also writes; admin also keys, attempts, the audit
+log, model uploads and session deletes). A new route is covered the day it is added."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.reliability
 
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
 ADMIN_ONLY = {("GET", "/keys"), ("POST", "/keys"), ("DELETE", "/keys/{id}"), ("GET", "/auth/attempts"),
-              ("POST", "/models"), ("DELETE", "/sessions/{id}")}
+              ("GET", "/audit"), ("POST", "/models"), ("DELETE", "/sessions/{id}")}
 
 
 def expected_role(method: str, path: str) -> str | None:

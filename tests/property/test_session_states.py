@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from api.auth.schemas import ApiKeyRead, Role
 from api.core.database import Database
 from api.core.errors import AppError, InvalidTransition, NotFound
 from api.core.events import EventBus
@@ -30,6 +31,7 @@ from api.training.states import TRANSITIONS
 from api.training.store import SessionStore
 
 _END = object()
+ADMIN = ApiKeyRead(id=1, name="admin", role=Role.admin, prefix="tk_", source="config", created_at=0.0)
 _S = SessionStatus
 
 
@@ -182,7 +184,7 @@ class SessionStates(RuleBasedStateMachine):
             starting = asyncio.create_task(self.scheduler._start_ready()) if while_starting else None
             await asyncio.sleep(0)
             try:
-                await self.manager.stop(session_id)
+                await self.manager.stop(session_id, key=ADMIN)
             except InvalidTransition:
                 assert before not in (_S.queued, _S.running), f"a stop of a {before} session was refused"
             except NotFound:
@@ -196,7 +198,7 @@ class SessionStates(RuleBasedStateMachine):
     @precondition(lambda self: self.ids)
     @rule(data=st.data())
     def resume(self, data: st.DataObject) -> None:
-        self.call(self.manager.resume(data.draw(st.sampled_from(self.ids))))
+        self.call(self.manager.resume(data.draw(st.sampled_from(self.ids)), key=ADMIN))
 
     @precondition(lambda self: self.executor.handles)
     @rule(data=st.data(), crash=st.booleans())

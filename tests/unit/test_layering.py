@@ -9,9 +9,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 API = ROOT / "api"
-DOMAINS = ("api.auth", "api.system", "api.training", "api.registry", "api.recognition")
+DOMAINS = ("api.audit", "api.auth", "api.system", "api.training", "api.registry", "api.recognition")
 HTTP_PLUMBING = {"api/core/http.py", "api/core/error_handlers.py", "api/core/responses.py", "api/core/middleware.py",
-                 "api/core/server.py", "api/auth/gate.py", "api/dependencies.py", "api/main.py"}
+                 "api/core/server.py", "api/auth/gate.py", "api/audit/middleware.py", "api/dependencies.py", "api/main.py"}
 WEB = ("fastapi", "starlette", "uvicorn")
 
 

@@ -23,6 +23,7 @@ class ArchiveLimits:
     ratio_floor_bytes: int = 1 << 20  # tiny entries compress well legitimately; judge ratios above this size
     max_depth: int = 32
     max_component_bytes: int = 255  # what ext4 and most file systems allow
+    max_path_bytes: int = 1024  # well under Linux's PATH_MAX (4096) with the staging folder in front
 
 
 def refuse(entry: str, reason: str) -> ValidationFailed:
@@ -64,6 +65,8 @@ def _check_shape(path: PurePosixPath, name: str, limits: ArchiveLimits) -> None:
         raise refuse(name, f"nested deeper than {limits.max_depth} folders")
     if any(len(part.encode()) > limits.max_component_bytes for part in path.parts):
         raise refuse(name, f"a name longer than {limits.max_component_bytes} bytes")
+    if len(str(path).encode()) > limits.max_path_bytes:  # else the OS refuses it mid-extraction: a 500, not a 422
+        raise refuse(name, f"a path longer than {limits.max_path_bytes} bytes")
 
 
 def _check_tree(entries: list[zipfile.ZipInfo]) -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 
 from api.auth.schemas import Role
-from api.core.http import Id, Page
+from api.core.http import Id, SnapshotPage
 from api.core.responses import errors
 from api.dependencies import CurrentKey, ServicesDep, require_role
 from api.registry.datasets.samples import render_sample
@@ -27,9 +26,9 @@ DatasetDep = Annotated[DatasetRead, Depends(dataset_or_404)]
 
 
 @viewer.get("/datasets", response_model=DatasetList)
-async def list_datasets(services: ServicesDep, page: Page, task: Annotated[Task | None, Query()] = None) -> DatasetList:
+async def list_datasets(services: ServicesDep, page: SnapshotPage, task: Annotated[Task | None, Query()] = None) -> DatasetList:
     """Registered datasets, the built-in `shapes` ones included."""
-    items, total = await services.datasets.list(limit=page.limit, offset=page.offset, task=task)
+    items, total = await services.datasets.list(limit=page.limit, offset=page.offset, task=task, as_of=page.as_of)
     return DatasetList(items=items, total=total)
 
 
@@ -66,8 +65,8 @@ async def get_dataset_sample(
     dataset: DatasetDep, services: ServicesDep, n: Annotated[int, Path(ge=0, le=10_000_000)]
 ) -> Response:
     """Image n (train, then val, then test) with its boxes or class drawn, as JPEG."""
-    jpeg = await asyncio.to_thread(render_sample, services.datasets.path_of(dataset), dataset.task,
-                                   dataset.classes, n)
+    jpeg = await services.pools.render.run(render_sample, services.datasets.path_of(dataset), dataset.task,
+                                           dataset.classes, n)
     return Response(jpeg, media_type="image/jpeg")
 
 

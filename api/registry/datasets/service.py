@@ -13,7 +13,8 @@ from PIL import Image
 
 from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
-from api.core.errors import Conflict, ServiceUnavailable
+from api.core.errors import Conflict
+from api.core.pools import Pools
 from api.core.uploads import AsyncReadable, stage_upload
 from api.registry.datasets import shapes
 from api.registry.datasets.archive_safety import check_zip_magic, safe_extract
@@ -24,7 +25,6 @@ from api.registry.datasets.validation import validate_and_normalise
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
-MAX_WAITING_EXTRACTIONS = 32
 SPLITS = ("train", "val", "test")
 
 
@@ -92,13 +92,9 @@ def scan_classification(root: Path) -> tuple[list[str], DatasetInfo]:
 
 
 class DatasetRegistry:
-    def __init__(self, store: DatasetStore, root: Path, *, max_parallel_extractions: int = 2) -> None:
-        self._store = store
+    def __init__(self, store: DatasetStore, root: Path, *, pools: Pools) -> None:
+        self._store, self._pools = store, pools
         self.root = root
-        # Each extraction may write up to ArchiveLimits.max_total_bytes: a few at a time, a bounded queue waits,
-        # and beyond it uploads are told to retry.
-        self._extractions = asyncio.Semaphore(max_parallel_extractions)
-        self._waiting = 0
 
     async def ensure_builtin(self, *, train_images: int) -> None:
         """Generate and register `shapes` (detect) and `shapes-cls` (classify) unless they exist."""
@@ -114,15 +110,17 @@ class DatasetRegistry:
     def path_of(self, dataset: DatasetRead) -> Path:
         return self.root / str(dataset.id)
 
-    async def list(self, *, limit: int, offset: int, task: Task | None = None) -> tuple[list[DatasetRead], int]:
-        return await self._store.list(limit=limit, offset=offset, task=task)
+    async def list(self, *, limit: int, offset: int, task: Task | None = None,
+                   as_of: int | None = None) -> tuple[list[DatasetRead], int]:
+        return await self._store.list(limit=limit, offset=offset, task=task, as_of=as_of)
 
     async def upload(
         self, source: AsyncReadable, *, filename: str | None, name: str | None, task: Task | None,
         created_by: int | None, max_bytes: int,
     ) -> DatasetRead:
         """Stage, check, extract, validate and normalise in a staging dir; rename into place only at the end."""
-        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".zip")
+        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".zip",
+                                   writer=self._pools.files)
         work = self.root / f".staging-{uuid.uuid4().hex}"
         try:
             check_zip_magic(staged.path)
@@ -130,25 +128,16 @@ class DatasetRegistry:
             if existing is not None:
                 raise Conflict("This archive was uploaded before.", code="duplicate_dataset",
                                details={"existing_id": existing})
-            if self._waiting >= MAX_WAITING_EXTRACTIONS:
-                raise ServiceUnavailable("Too many archives are waiting to be unpacked; try again shortly.",
-                                         code="busy", headers={"Retry-After": "5"})
-            self._waiting += 1
-            try:
-                await self._extractions.acquire()
-            finally:
-                self._waiting -= 1
-            try:
-                found_task, classes, info = await asyncio.to_thread(_unpack, staged.path, work, task)
-            finally:
-                self._extractions.release()
+            # Each extraction may write up to ArchiveLimits.max_total_bytes: a few at a time in processes of their
+            # own (CPU-bound Python must not hold the GIL the event loop needs), a bounded queue, then 503.
+            found_task, classes, info = await self._pools.archives.run(_unpack, staged.path, work, task)
             display = (name or Path(filename or "dataset").stem or "dataset")[:100]
             return await self._register(work / "final", name=display, task=found_task, classes=classes, info=info,
                                         source="upload", sha256=staged.sha256, created_by=created_by,
                                         original_filename=(filename or "")[:255] or None)
         finally:
             staged.path.unlink(missing_ok=True)
-            await asyncio.to_thread(shutil.rmtree, work, True)
+            await self._pools.files.run(shutil.rmtree, work, True)
 
     async def delete(self, dataset_id: int, *, key: ApiKeyRead) -> None:
         dataset = await self.get(dataset_id)
@@ -157,7 +146,7 @@ class DatasetRegistry:
         if in_use:
             raise Conflict(f"Dataset {dataset_id} is used by {in_use} queued or running session(s).",
                            code="dataset_in_use", details={"sessions": in_use})
-        await asyncio.to_thread(shutil.rmtree, self.path_of(dataset), True)
+        await self._pools.files.run(shutil.rmtree, self.path_of(dataset), True)
 
     async def _register(self, folder: Path, *, name: str, task: Task, classes: list[str], info: DatasetInfo,
                         source: str, sha256: str | None, created_by: int | None,

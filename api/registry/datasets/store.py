@@ -32,9 +32,10 @@ class DatasetStore:
             raise NotFound(f"Dataset {dataset_id} does not exist.", code="dataset_not_found", details={"id": dataset_id})
         return _dataset_from_row(row)
 
-    async def list(self, *, limit: int, offset: int, task: Task | None) -> tuple[list[DatasetRead], int]:
+    async def list(self, *, limit: int, offset: int, task: Task | None,
+                   as_of: int | None = None) -> tuple[list[DatasetRead], int]:
         return await fetch_page(self._db, table="datasets", filters=Filters().add("task = ?", task), order_by="id",
-                                limit=limit, offset=offset, decode=_dataset_from_row)
+                                limit=limit, offset=offset, as_of=as_of, decode=_dataset_from_row)
 
     async def id_with_sha256(self, sha256: str) -> int | None:
         return await self._db.fetch_value("SELECT id FROM datasets WHERE sha256 = ?", (sha256,))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
 from api.auth.schemas import Role
-from api.core.http import Id, Page
+from api.core.http import Id, SnapshotPage
 from api.core.responses import errors
 from api.dependencies import CurrentKey, ServicesDep, require_role
 from api.registry.datasets.schemas import Task
@@ -25,9 +25,9 @@ ModelDep = Annotated[ModelRead, Depends(model_or_404)]
 
 
 @router.get("/models", response_model=ModelList)
-async def list_models(services: ServicesDep, page: Page, task: Annotated[Task | None, Query()] = None) -> ModelList:
+async def list_models(services: ServicesDep, page: SnapshotPage, task: Annotated[Task | None, Query()] = None) -> ModelList:
     """Registered models, newest first."""
-    items, total = await services.models.list(limit=page.limit, offset=page.offset, task=task)
+    items, total = await services.models.list(limit=page.limit, offset=page.offset, task=task, as_of=page.as_of)
     return ModelList(items=items, total=total)
 
 

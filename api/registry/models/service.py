@@ -15,6 +15,7 @@ from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
 from api.core.errors import AppError, Conflict, NotFound, ServiceUnavailable
 from api.core.isolated import Limits
+from api.core.pools import Pools
 from api.core.uploads import AsyncReadable, stage_upload
 from api.registry.models.exporter import MissingDependency, export_model
 from api.registry.models.inspection import CheckpointInfo
@@ -33,8 +34,8 @@ def file_sha256(path: Path) -> str:
 
 
 class ModelRegistry:
-    def __init__(self, store: ModelStore, root: Path, *, config_dir: Path, load_limits: Limits) -> None:
-        self._store = store
+    def __init__(self, store: ModelStore, root: Path, *, config_dir: Path, load_limits: Limits, pools: Pools) -> None:
+        self._store, self._pools = store, pools
         self.root = root
         self._config_dir, self._load_limits = config_dir, load_limits
         self._exports = asyncio.Semaphore(1)  # an export process holds torch and the model (~0.5 GB): one at a time
@@ -94,13 +95,15 @@ class ModelRegistry:
     async def get(self, model_id: int) -> ModelRead:
         return await self._store.get(model_id)
 
-    async def list(self, *, limit: int, offset: int, task: str | None = None) -> tuple[list[ModelRead], int]:
-        return await self._store.list(limit=limit, offset=offset, task=task)
+    async def list(self, *, limit: int, offset: int, task: str | None = None,
+                   as_of: int | None = None) -> tuple[list[ModelRead], int]:
+        return await self._store.list(limit=limit, offset=offset, task=task, as_of=as_of)
 
     async def upload(self, source: AsyncReadable, *, filename: str | None, name: str | None,
                      created_by: int | None, max_bytes: int) -> ModelRead:
         """Load it inertly in a throwaway process and keep only the normalised copy (safe_load.py says why)."""
-        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".pt")
+        staged = await stage_upload(source, self.root / ".uploads", max_bytes=max_bytes, suffix=".pt",
+                                  writer=self._pools.files)
         normalised = staged.path.with_suffix(".norm.pt")
         try:
             existing = await self._store.id_with_sha256(staged.sha256)
@@ -156,7 +159,7 @@ class ModelRegistry:
                 continue
             finally:
                 self.on_model_changed(model_id)
-            sha256 = await asyncio.to_thread(file_sha256, staging)
+            sha256 = await self._pools.files.run(file_sha256, staging)
             await self._store.mark_validated(model_id, size_bytes=staging.stat().st_size, sha256=sha256,
                                              upload_sha256=old_sha256, place_file=functools.partial(staging.replace, path))
             logger.info("model %d re-validated and normalised", model_id)
@@ -166,12 +169,13 @@ class ModelRegistry:
             listener(model_id)
 
     async def _validate(self, source: Path, target: Path) -> CheckpointInfo:
-        return await validate_in_child(source, target, config_dir=self._config_dir, limits=self._load_limits)
+        return await validate_in_child(source, target, config_dir=self._config_dir, limits=self._load_limits,
+                                       waiter=self._pools.waits)
 
     async def _insert(self, staged: Path, info: CheckpointInfo, *, name: str, source: str, session_id: int | None,
                       upload_sha256: str | None, created_by: int | None, original_filename: str | None) -> ModelRead:
         """Row and file together: the file is renamed into place inside the row's transaction."""
-        sha256 = await asyncio.to_thread(file_sha256, staged)
+        sha256 = await self._pools.files.run(file_sha256, staged)
 
         def place_file(model_id: int) -> str:
             return staged.replace(self.path_of(model_id)).name

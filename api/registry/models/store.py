@@ -32,9 +32,10 @@ class ModelStore:
             raise NotFound(f"Model {model_id} does not exist.", code="model_not_found", details={"id": model_id})
         return _model_from_row(row)
 
-    async def list(self, *, limit: int, offset: int, task: str | None) -> tuple[list[ModelRead], int]:
+    async def list(self, *, limit: int, offset: int, task: str | None,
+                   as_of: int | None = None) -> tuple[list[ModelRead], int]:
         return await fetch_page(self._db, table="models", filters=Filters().add("task = ?", task), columns=_COLUMNS,
-                                order_by="id DESC", limit=limit, offset=offset, decode=_model_from_row)
+                                order_by="id DESC", limit=limit, offset=offset, as_of=as_of, decode=_model_from_row)
 
     async def id_with_sha256(self, sha256: str) -> int | None:
         """A model uploaded from these bytes, or stored as them."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.core.isolated import Limits, run_isolated
+from api.core.pools import Pool
 from api.registry.models.inspection import CheckpointInfo, normalise
 from api.registry.models.safe_load import load_untrusted
 
@@ -20,11 +21,12 @@ def validate_file(source: str, target: str, config_dir: str) -> dict[str, object
     return normalise(load_untrusted(Path(source)), Path(target)).to_dict()
 
 
-async def validate_in_child(source: Path, target: Path, *, config_dir: Path, limits: Limits) -> CheckpointInfo:
+async def validate_in_child(source: Path, target: Path, *, config_dir: Path, limits: Limits,
+                            waiter: Pool | None = None) -> CheckpointInfo:
     """The normalised copy lands at `target`; a refused file raises ValidationFailed (422) and writes nothing."""
     try:
         info = await run_isolated(validate_file, str(source), str(target), str(config_dir), limits=limits,
-                                  warm_imports=WARM_IMPORTS)
+                                  warm_imports=WARM_IMPORTS, waiter=waiter)
     except BaseException:
         target.unlink(missing_ok=True)
         raise
