@@ -12,7 +12,10 @@ from api.core.events import EventBus
 from api.core.pools import Pools
 from api.core.settings import Settings
 from api.core.telemetry import Telemetry
+from api.recognition.batches import RecognitionBatches
+from api.recognition.kits_service import KitService
 from api.recognition.service import Recognizer
+from api.recognition.summary_service import RecognitionSummaries
 from api.registry.datasets.service import DatasetRegistry
 from api.registry.models.service import ModelRegistry
 from api.system.monitor import SystemMonitor
@@ -36,5 +39,8 @@ class Services:
     scheduler: Scheduler
     history: RunHistory
     recognizer: Recognizer
+    recognition_batches: RecognitionBatches
+    kits: KitService
+    summaries: RecognitionSummaries
     pools: Pools
     started_at: float = field(default_factory=time.time)

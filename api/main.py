@@ -40,10 +40,19 @@ from api.core.settings import Settings
 from api.core.storage_sweep import sweep_storage
 from api.core.telemetry import Telemetry
 from api.recognition import evaluations_router as evaluations
+from api.recognition import kits_router as kits
 from api.recognition import router as recognitions
+from api.recognition import summary_router as summary
+from api.recognition.batch_store import BatchStore
+from api.recognition.batches import RecognitionBatches
+from api.recognition.batching import batching_gauges
 from api.recognition.evaluation_store import EvaluationStore
+from api.recognition.kits_service import KitService
+from api.recognition.kits_store import KitStore
 from api.recognition.service import Recognizer
 from api.recognition.store import RecognitionStore
+from api.recognition.summary_service import RecognitionSummaries
+from api.recognition.summary_store import SummaryStore
 from api.registry.datasets import router as datasets
 from api.registry.datasets.service import DatasetRegistry
 from api.registry.datasets.store import DatasetStore
@@ -102,6 +111,9 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             asyncio.create_task(every(3600, lambda: services.auth.prune_attempts(_AUTH_ATTEMPT_RETENTION_S), "auth-prune")),
             asyncio.create_task(telemetry.watch_loop_lag()),
             asyncio.create_task(services.models.revalidate_pending(), name="model-revalidation"),
+            asyncio.create_task(services.models.resume_auto_exports(), name="auto-exports"),
+            asyncio.create_task(services.recognizer.warm_up(recent_models=min(2, settings.recognition_cache_size)),
+                                name="recognition-warm-up"),
         ]
         if settings.audit_retention_days > 0:
             audit_retention_s = settings.audit_retention_days * 86400
@@ -133,7 +145,9 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         redirect_slashes=False,  # a redirect built from the Host header sends clients wherever the header says
     )
     errors.install_error_handlers(app)
-    for module in (health, auth, audit, system, datasets, models, sessions, evaluations, recognitions, events):
+    # summary before recognitions: `/recognitions/{recognition_id}` would take "summary" for an id.
+    for module in (health, auth, audit, system, datasets, models, sessions, evaluations, kits, summary, recognitions,
+                   events):
         app.include_router(module.router, prefix=API_PREFIX)
     gate = BodyGate(lambda: app.state.services.auth, uploads=UPLOAD_ROUTES, upload_bytes=settings.max_upload_bytes,
                     json_bytes=settings.max_json_bytes, prefix=API_PREFIX)
@@ -193,15 +207,22 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     recognizer = Recognizer(store=RecognitionStore(db), bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
                             pools=pools, cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
                             telemetry_observe=telemetry.observe_recognition)
+    telemetry.add_pull(lambda: batching_gauges(recognizer.batch_stats))
+    batches = RecognitionBatches(recognizer=recognizer, store=BatchStore(db), bus=bus, models=model_registry,
+                                 files=pools.files, max_waiting=settings.recognition_async_queue,
+                                 max_image_bytes=settings.recognition_max_image_mb * 2**20)
+    await batches.start()
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager,
                     audit=AuditTrail(AuditStore(db)), monitor=monitor,
                     datasets=datasets_registry, models=model_registry, sessions=sessions, scheduler=scheduler,
-                    history=history, recognizer=recognizer, pools=pools)
+                    history=history, recognizer=recognizer, pools=pools, recognition_batches=batches,
+                    kits=KitService(KitStore(db), model_registry), summaries=RecognitionSummaries(SummaryStore(db)))
 
 
 async def _stop_services(services: Services) -> None:
     """Each step may fail without skipping the rest: the DB connection (a non-daemon thread) must close."""
-    steps = (services.scheduler.shutdown, services.monitor.stop, functools.partial(services.auth.flush_attempts, final=True))
+    steps = (services.recognition_batches.stop, services.scheduler.shutdown, services.monitor.stop,
+             functools.partial(services.auth.flush_attempts, final=True))
     try:
         for step in steps:
             try:

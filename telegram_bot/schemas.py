@@ -137,7 +137,7 @@ class RecognitionRead(ApiModel):
     id: int
     model_id: int | None
     params: RecognitionParams
-    verdict: str
+    verdict: str | None  # None while an async batch (mode=async) is still running
     images: list[ImageResult]
     timings_ms: dict[str, float] = Field(default_factory=dict)
 

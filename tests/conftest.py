@@ -47,6 +47,9 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.helpers import LiveServer
     from tests.training_helpers import create_session, wait_status
 
+    reuse = os.environ.get("TEST_TRAINED_WEIGHTS")  # a local speed-up: a checkpoint this fixture made before
+    if reuse and Path(reuse).is_file():
+        return Path(reuse)
     data_dir = tmp_path_factory.mktemp("weights") / "data"  # 48 images at 128 px: mAP clearly above 0
 
     async def train() -> Path:

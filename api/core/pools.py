@@ -12,6 +12,7 @@ import asyncio
 import functools
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,7 +33,9 @@ class Pool:
 
     def _pool(self) -> Executor:
         if self._executor is None:  # a process pool starts its workers on first use, not at server start
-            self._executor = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"))
+            # Workers ignore Ctrl+C: the server's shutdown ends them, instead of a traceback per worker.
+            self._executor = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
                               if self.processes else ThreadPoolExecutor(self.workers, thread_name_prefix=self.name))
         return self._executor
 

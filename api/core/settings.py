@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     stop_grace_s: float = Field(20.0, gt=0, description="Seconds a stopping run may take before it is killed.")
     training_nice: int = Field(10, ge=0, le=19, description="CPU niceness of training processes (0 = as the server).")
     recognition_max_images: int = Field(32, ge=1, le=1000, description="Images per recognition request.")
+    # At most 1000: the multipart parser refuses more files in one request.
+    recognition_max_async_images: int = Field(
+        500, ge=1, le=1000, description="Images per async recognition batch (mode=async), recognized in the background.")
+    recognition_async_queue: int = Field(
+        4, ge=1, le=1000, description="Async recognition batches that may wait for their turn; more get 503 busy.")
     recognition_max_image_mb: int = Field(20, ge=1, description="Largest image in a recognition request, MiB.")
     recognition_cache_size: int = Field(4, ge=1, le=64, description="Models kept loaded for recognition.")
     recognition_threads: int = Field(0, ge=0, le=256, description="CPU threads for inference (0 = all cores).")

@@ -26,7 +26,8 @@ def caption(result: dict[str, Any]) -> str:
 
 
 class RecognitionFiles:
-    """One folder per recognition under `root`: `{n}.original.{ext}` and, once asked for, `{n}.jpg`."""
+    """One folder per recognition under `root`: `{n}.original.{ext}` and, once asked for, `{n}.jpg` and the
+    explanations `{n}.explain.jpg`, `{n}.explain.{k}.jpg` (explanations.py); the folder goes as a whole."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -56,7 +57,11 @@ class RecognitionFiles:
         if target.exists():
             return target
         source = self.original(recognition_id, index)
-        jpeg = annotate(decode(source.read_bytes(), index).image, result["detections"], caption(result))
+        decoded = decode(source.read_bytes(), index)
+        sx, sy = decoded.scale  # boxes are in the photo's pixels; a photo over 2048 px was decoded smaller
+        detections = [{**d, "box": [d["box"][0] / sx, d["box"][1] / sy, d["box"][2] / sx, d["box"][3] / sy]}
+                      for d in result["detections"]]
+        jpeg = annotate(decoded.image, detections, caption(result))
         partial = target.with_suffix(f".{threading.get_ident()}.part")
         partial.write_bytes(jpeg)
         os.replace(partial, target)  # atomic: a concurrent reader sees the whole file or none

@@ -18,6 +18,13 @@ WORK_SIDE = 2048  # what a photo is reduced to (at most) right after decoding: t
 REQUEST_PIXELS = 64_000_000  # decoded pixels one request may hold; many photos are each reduced further
 
 
+def tiny_jpeg() -> bytes:
+    """A 64 px JPEG to warm the decoder with at start-up."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (120, 120, 120)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
 def work_side(count: int) -> int:
     """The longest side each of `count` photos of one request is reduced to."""
     return max(256, min(WORK_SIDE, int(math.sqrt(REQUEST_PIXELS / max(count, 1)))))
@@ -57,10 +64,32 @@ def _draft(image: Image.Image, model_side: int | None) -> None:
     image.draft("RGB", (math.ceil(width * ratio), math.ceil(height * ratio)))  # libjpeg keeps at least this size
 
 
+def probe(data: bytes, index: int) -> str:
+    """The file extension of an accepted photo: the checks decode() makes from the header, nothing decoded."""
+    return _open_checked(data, index)[1]
+
+
 def decode(data: bytes, index: int, model_side: int | None = None, max_side: int = WORK_SIDE) -> DecodedImage:
     """RGB image with EXIF orientation applied; the pixel and aspect caps are checked from the header, before
     decoding. With `model_side` (the model's input size) a large JPEG is decoded at a reduced scale; any photo is
     then reduced to `max_side` before it is rotated and converted, so only one full-size copy ever exists."""
+    image, extension = _open_checked(data, index)
+    width, height = image.size
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+        _draft(image, model_side)
+        image.load()
+        if max(image.size) > max_side:
+            image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+        rotated = ImageOps.exif_transpose(image).convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise _bad_image(index, f"truncated or corrupt ({type(exc).__name__})") from None
+    size = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
+    return DecodedImage(image=rotated, extension=extension, size=size)
+
+
+def _open_checked(data: bytes, index: int) -> tuple[Image.Image, str]:
+    """The photo opened (only its header read), with its extension, once format, pixel and aspect caps pass."""
     try:
         image = Image.open(io.BytesIO(data))
     except Exception:  # UnidentifiedImageError, or ImportError from Ultralytics' patched Image.open (HEIF probe)
@@ -76,18 +105,7 @@ def decode(data: bytes, index: int, model_side: int | None = None, max_side: int
         raise _bad_image(index, f"{width}x{height} pixels is over the {MAX_PIXELS} pixel cap")
     if max(width, height) > MAX_ASPECT * max(1, min(width, height)):
         raise _bad_image(index, f"{width}x{height} is more than {MAX_ASPECT} times longer than it is wide")
-    extension = ACCEPTED_FORMATS[image.format]
-    try:
-        orientation = image.getexif().get(0x0112, 1)
-        _draft(image, model_side)
-        image.load()
-        if max(image.size) > max_side:
-            image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR, reducing_gap=2.0)
-        rotated = ImageOps.exif_transpose(image).convert("RGB")
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise _bad_image(index, f"truncated or corrupt ({type(exc).__name__})") from None
-    size = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
-    return DecodedImage(image=rotated, extension=extension, size=size)
+    return image, ACCEPTED_FORMATS[image.format]
 
 
 def annotate(image: Image.Image, detections: list[dict], caption: str) -> bytes:

@@ -27,3 +27,9 @@ def check(counts: dict[str, int], *, expected_count: int | None, kit: dict[str, 
         return KitVerdict("complete" if found == expected_count else "incomplete", found, expected_count,
                           missing, extra)
     return KitVerdict("unchecked", found, None)
+
+
+def overall(verdicts: list[str]) -> str:
+    """The verdict of a recognition: complete only if every image is; unchecked if none was checked."""
+    found = set(verdicts)
+    return "unchecked" if found == {"unchecked"} else "complete" if found == {"complete"} else "incomplete"

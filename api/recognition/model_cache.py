@@ -1,4 +1,4 @@
-"""Loaded models for inference: an LRU by model id; a deleted model is evicted."""
+"""Loaded models for inference: an LRU by (model id, runtime); a deleted or re-exported model is evicted."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,10 @@ def load_and_warm(path: Path, task: str, threads: int | None = None) -> Any:
 
     model = YOLO(str(path), task=task)
     model.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, verbose=False)
+    if path.suffix == ".onnx":  # serve at the export's size, as torch serves at the training size
+        exported = getattr(model.predictor.model, "imgsz", None)
+        if exported:
+            model.overrides["imgsz"] = max(exported) if isinstance(exported, (list, tuple)) else int(exported)
     if threads:  # after the first predict: its select_device() resets torch to cpu_count - 1 threads (1 of 2 cores)
         torch.set_num_threads(threads)
     return model
@@ -34,11 +38,11 @@ class ModelCache:
         self._capacity = capacity
         self._executor = executor
         self._loader = loader
-        self._models: OrderedDict[int, Any] = OrderedDict()
-        self._loading: dict[int, asyncio.Future[Any]] = {}
+        self._models: OrderedDict[Hashable, Any] = OrderedDict()
+        self._loading: dict[Hashable, asyncio.Future[Any]] = {}
         self._lock = threading.Lock()
 
-    async def get(self, model_id: int, path: Path, task: str) -> Any:
+    async def get(self, model_id: Hashable, path: Path, task: str) -> Any:
         with self._lock:
             if model_id in self._models:
                 self._models.move_to_end(model_id)
@@ -56,7 +60,7 @@ class ModelCache:
             return model
         return await asyncio.shield(pending)
 
-    def _put(self, model_id: int, model: Any) -> None:
+    def _put(self, model_id: Hashable, model: Any) -> None:
         with self._lock:
             self._models[model_id] = model
             self._models.move_to_end(model_id)
@@ -65,8 +69,10 @@ class ModelCache:
                 logger.info("model %d evicted from the inference cache", evicted)
 
     def evict(self, model_id: int) -> None:
+        """Every runtime of the model: keys are (model id, runtime)."""
         with self._lock:
-            self._models.pop(model_id, None)
+            for key in [key for key in self._models if key == model_id or (isinstance(key, tuple) and key[0] == model_id)]:
+                self._models.pop(key, None)
 
-    def __contains__(self, model_id: int) -> bool:
-        return model_id in self._models
+    def __contains__(self, model_id: Hashable) -> bool:
+        return model_id in self._models or any(isinstance(key, tuple) and key[0] == model_id for key in self._models)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 Verdict = Literal["complete", "incomplete", "unchecked"]
+RecognitionStatus = Literal["queued", "running", "completed", "failed"]
 
 
 class Detection(BaseModel):
@@ -39,6 +40,8 @@ class RecognitionParams(BaseModel):
     classes: list[str] | None = None
     expected_count: int | None = None
     kit: dict[str, int] | None = None
+    kit_id: int | None = Field(None, description="The stored kit whose items are `kit`.")
+    runtime: Literal["auto", "torch", "onnx"] = "auto"
 
 
 class RecognitionRead(BaseModel):
@@ -48,13 +51,21 @@ class RecognitionRead(BaseModel):
     on_behalf_of: str | None
     model_id: int | None
     params: RecognitionParams
-    verdict: Verdict = Field(description="complete only if every image is complete.")
+    kit_id: int | None = Field(None, description="The stored kit it checked (null when none, or once it is deleted).")
+    verdict: Verdict | None = Field(description="complete only if every image is complete; null until an async batch "
+                                    "has completed.")
     images: list[ImageResult]
     timings_ms: dict[str, float] = Field(
         description="decode, queue_wait, inference, postprocess, store, total (ms). Annotated images are drawn "
         "when first requested; that time is the `annotate` stage of /metrics.")
+    runtime: Literal["torch", "onnx"] | None = Field(None, description="What served it: torch or onnx (ONNX Runtime).")
     images_removed_at: float | None = Field(
         None, description="When the retention setting removed the image files (the results stay).")
+    status: RecognitionStatus = Field("completed", description="An async batch (mode=async): queued, running, then "
+                                      "completed or failed. A sync recognition is stored completed.")
+    processed: int = Field(0, description="Images recognized so far (all of them once completed).")
+    total: int = Field(0, description="Images in the recognition.")
+    error: str | None = Field(None, description="Why an async batch failed.")
 
 
 class RecognitionList(BaseModel):

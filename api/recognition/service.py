@@ -15,14 +15,18 @@ from typing import Any
 
 from api.auth.schemas import ApiKeyRead
 from api.auth.service import require_owner
-from api.core.errors import NotFound, ValidationFailed
+from api.core.errors import Conflict, NotFound, ValidationFailed
 from api.core.events import EventBus
 from api.core.memory import release_free_memory
 from api.core.pools import Pools
 from api.recognition import kit_check
+from api.recognition.batching import BatchStats, MicroBatcher
+from api.recognition.explanations import Explanations
 from api.recognition.files import RecognitionFiles
-from api.recognition.images import DecodedImage, decode, work_side
+from api.recognition.images import DecodedImage, decode, tiny_jpeg, work_side
+from api.recognition.inference import PREDICT_CHUNK, batch_key, predict_images
 from api.recognition.model_cache import ModelCache, load_and_warm
+from api.recognition.runtimes import weights_for
 from api.recognition.schemas import RecognitionParams, RecognitionRead
 from api.recognition.store import RecognitionStore
 from api.registry.models.schemas import ModelRead
@@ -36,12 +40,13 @@ def _ms(seconds: float) -> float:
 
 
 def check_params(model: ModelRead, params: RecognitionParams) -> None:
+    kit_field = "body.kit" if params.kit_id is None else "body.kit_id"  # the kit was sent, or a stored one's
     if params.kit is not None and params.expected_count is not None:
-        raise ValidationFailed.for_field("body.kit", "give either kit or expected_count, not both")
+        raise ValidationFailed.for_field(kit_field, "give either a kit or expected_count, not both")
     if model.task == "classify" and (params.kit is not None or params.expected_count is not None):
-        raise ValidationFailed.for_field("body.kit" if params.kit is not None else "body.expected_count",
+        raise ValidationFailed.for_field(kit_field if params.kit is not None else "body.expected_count",
                       "a classification model cannot check a kit or count objects")
-    for field, names in (("body.kit", list(params.kit or {})), ("body.classes", params.classes or [])):
+    for field, names in ((kit_field, list(params.kit or {})), ("body.classes", params.classes or [])):
         unknown = sorted(set(names) - set(model.classes))
         if unknown:
             raise ValidationFailed.for_field(field, f"classes not known to model {model.id}: {', '.join(unknown)}")
@@ -61,9 +66,6 @@ def _detections(result: Any, names: dict[int, str], image: DecodedImage) -> list
     return found
 
 
-PREDICT_CHUNK = 8  # photos per model call: bounds inference memory, costs no throughput on CPU
-
-
 class Recognizer:
     def __init__(self, *, store: RecognitionStore, bus: EventBus, models: ModelRegistry, root: Path, cache_size: int,
                  pools: Pools, threads: int = 0, telemetry_observe: Any = None) -> None:
@@ -78,18 +80,36 @@ class Recognizer:
         self._decoding = asyncio.Semaphore(2)
         loader = functools.partial(load_and_warm, threads=threads or os.cpu_count() or 1)
         self.cache = ModelCache(cache_size, self._inference, loader)
+        self._batcher = MicroBatcher(self._inference, max_images=2 * PREDICT_CHUNK)
         self._observe = telemetry_observe or (lambda stage, seconds: None)
+        self.explanations = Explanations(self.files, models, self.cache, self._inference, pools.render, self._observe)
         models.on_delete.append(self.cache.evict)
+
+    async def warm_up(self, *, recent_models: int) -> None:
+        """At start, what the first request would otherwise pay: the decoder's lazy imports and loading the models
+        used last (measured: 2 s in the first request's `decode`, which includes the model load)."""
+        await asyncio.get_running_loop().run_in_executor(self._decoders, decode, tiny_jpeg(), 0, 64, 256)
+        for model_id in await self._store.recent_model_ids(recent_models):
+            try:
+                model = await self._models.usable(model_id)
+                served, weights = weights_for(self._models, model_id, "auto")
+                await self.cache.get((model_id, served), weights, model.task)
+            except Exception as exc:  # a deleted or quarantined model: the first request will say so
+                logger.info("model %d not preloaded: %s", model_id, getattr(exc, "message", repr(exc)))
+
+    @property
+    def batch_stats(self) -> BatchStats:
+        return self._batcher.stats
 
     def close(self) -> None:
         self._inference.shutdown(wait=False, cancel_futures=True)
         self._decoders.shutdown(wait=False, cancel_futures=True)
 
-    async def _decode_all(self, uploads: list[bytes], model_side: int | None) -> list[DecodedImage]:
+    async def _decode_all(self, uploads: list[bytes], model_side: int | None, first: int = 0) -> list[DecodedImage]:
         loop = asyncio.get_running_loop()
         side = work_side(len(uploads))
         jobs = [loop.run_in_executor(self._decoders, decode, data, index, model_side, side)
-                for index, data in enumerate(uploads)]
+                for index, data in enumerate(uploads, first)]
         results = await asyncio.gather(*jobs, return_exceptions=True)
         for result in results:  # the first bad image (by index) is the one reported
             if isinstance(result, BaseException):
@@ -102,7 +122,9 @@ class Recognizer:
         check_params(model, params)
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        loaded = await self.cache.get(model.id, self._models.path_of(model.id), model.task)
+        served, weights = weights_for(self._models, model.id, params.runtime)
+        params = params.model_copy(update={"runtime": served})  # stored and answered: what actually ran
+        loaded = await self.cache.get((model.id, served), weights, model.task)
         # Classification resizes the short side: only detection letterboxes by the long side that drafting keeps.
         async with self._decoding:
             try:
@@ -121,14 +143,7 @@ class Recognizer:
         staging = self.files.staging_folder()
         writing = asyncio.create_task(self._files_pool.run(self.files.write_originals, staging, images, uploads))
         try:
-            queued_at = time.perf_counter()
-            results, inference_s, wait_s = await asyncio.get_running_loop().run_in_executor(
-                self._inference, self._predict, loaded, images, params, model, queued_at)
-            timings["queue_wait"], timings["inference"] = wait_s, inference_s
-            post_started = time.perf_counter()
-            per_image = [self._image_result(result, image, model, params) for result, image in zip(results, images,
-                                                                                                  strict=True)]
-            timings["postprocess"] = time.perf_counter() - post_started
+            per_image = await self._infer(loaded, images, model, params, timings)
             store_started = time.perf_counter()
             await writing
         except BaseException:
@@ -138,16 +153,30 @@ class Recognizer:
         timings["store"] = time.perf_counter() - store_started  # what the write added after inference
         return await self._save(staging, per_image, model, params, timings, started, key_id, on_behalf_of)
 
-    @staticmethod
-    def _predict(loaded: Any, images: list[DecodedImage], params: RecognitionParams, model: ModelRead,
-                 queued_at: float) -> tuple[list[Any], float, float]:
-        started = time.perf_counter()
-        class_ids = [model.classes.index(name) for name in params.classes] if params.classes else None
-        results: list[Any] = []
-        for first in range(0, len(images), PREDICT_CHUNK):  # a batch's activations grow with it: ~1 GB at 32
-            chunk = [img.image for img in images[first:first + PREDICT_CHUNK]]
-            results += loaded.predict(chunk, conf=params.conf, iou=params.iou, classes=class_ids, verbose=False)
-        return results, time.perf_counter() - started, started - queued_at
+    async def _infer(self, loaded: Any, images: list[DecodedImage], model: ModelRead, params: RecognitionParams,
+                     timings: dict[str, float]) -> list[dict[str, Any]]:
+        """Predict (micro-batched on the inference thread) and judge each photo; adds each stage's seconds."""
+        results, inference_s, wait_s, _ = await self._batcher.run(
+            batch_key(loaded, params, images), loaded, functools.partial(predict_images, model=model, params=params),
+            images)
+        post_started = time.perf_counter()
+        per_image = [self._image_result(result, image, model, params) for result, image in zip(results, images,
+                                                                                              strict=True)]
+        for stage, seconds in (("queue_wait", wait_s), ("inference", inference_s),
+                               ("postprocess", time.perf_counter() - post_started)):
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        return per_image
+
+    async def recognize_chunk(self, uploads: list[bytes], *, first: int, model: ModelRead, params: RecognitionParams,
+                              timings: dict[str, float]) -> list[dict[str, Any]]:
+        """A few photos of an async batch (numbered from `first`, runtime resolved): results, nothing stored."""
+        _, weights = weights_for(self._models, model.id, params.runtime)
+        loaded = await self.cache.get((model.id, params.runtime), weights, model.task)
+        async with self._decoding:
+            started = time.perf_counter()
+            images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None, first)
+            timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - started
+            return await self._infer(loaded, images, model, params, timings)
 
     @staticmethod
     def _image_result(result: Any, image: DecodedImage, model: ModelRead, params: RecognitionParams) -> dict[str, Any]:
@@ -173,8 +202,7 @@ class Recognizer:
     async def _save(self, staging: Path, per_image: list[dict[str, Any]], model: ModelRead,
                      params: RecognitionParams, timings: dict[str, float], started: float,
                      key_id: int | None, on_behalf_of: str | None) -> RecognitionRead:
-        verdicts = {result["verdict"] for result in per_image}
-        overall = "unchecked" if verdicts == {"unchecked"} else "complete" if verdicts == {"complete"} else "incomplete"
+        overall = kit_check.overall([result["verdict"] for result in per_image])
         timings["total"] = time.perf_counter() - started
         for stage, seconds in timings.items():
             self._observe(stage, seconds)
@@ -196,12 +224,16 @@ class Recognizer:
 
     async def list(self, *, on_behalf_of: str | None, model_id: int | None, verdict: str | None,
                    since: float | None, until: float | None, limit: int, offset: int,
-                   as_of: int | None = None) -> tuple[list[RecognitionRead], int]:
+                   as_of: int | None = None, kit_id: int | None = None,
+                   sort: str = "-created_at") -> tuple[list[RecognitionRead], int]:
         return await self._store.list(on_behalf_of=on_behalf_of, model_id=model_id, verdict=verdict, since=since,
-                                      until=until, limit=limit, offset=offset, as_of=as_of)
+                                      until=until, limit=limit, offset=offset, as_of=as_of, kit_id=kit_id, sort=sort)
 
     async def image_file(self, recognition: RecognitionRead, index: int, *, original: bool) -> Path:
         """The uploaded original, or the annotated JPEG (drawn and kept the first time it is asked for)."""
+        if recognition.status != "completed":  # an async batch: no results (nor boxes to draw) yet
+            raise Conflict(f"Recognition {recognition.id} is {recognition.status}; its images are served once it has "
+                           "completed.", code="recognition_not_completed", details={"status": recognition.status})
         if not 0 <= index < len(recognition.images):
             raise NotFound(f"Recognition {recognition.id} has {len(recognition.images)} image(s).",
                            code="image_not_found")

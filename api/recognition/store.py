@@ -12,6 +12,9 @@ from api.core.errors import NotFound
 from api.core.pagination import Filters, fetch_page
 from api.recognition.schemas import RecognitionParams, RecognitionRead
 
+# ids grow with created_at: ordering by id is ordering by time, on the primary key.
+SORTS = {"-created_at": "id DESC", "created_at": "id ASC", "verdict": "verdict, id DESC"}
+
 
 class RecognitionStore:
     def __init__(self, db: Database) -> None:
@@ -23,9 +26,9 @@ class RecognitionStore:
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO recognitions (created_at, key_id, on_behalf_of, model_id, params, images, verdict,"
-                " timings) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " timings, kit_id, processed, total) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (time.time(), key_id, on_behalf_of, model_id, params.model_dump_json(), json.dumps(images), verdict,
-                 json.dumps(timings_ms)),
+                 json.dumps(timings_ms), params.kit_id, len(images), len(images)),
             )
             recognition_id = int(cursor.lastrowid or 0)
             place_files(recognition_id)
@@ -39,11 +42,21 @@ class RecognitionStore:
 
     async def list(self, *, on_behalf_of: str | None, model_id: int | None, verdict: str | None,
                    since: float | None, until: float | None, limit: int, offset: int,
-                   as_of: int | None = None) -> tuple[list[RecognitionRead], int]:
+                   as_of: int | None = None, kit_id: int | None = None,
+                   sort: str = "-created_at") -> tuple[list[RecognitionRead], int]:
         filters = Filters().add("on_behalf_of = ?", on_behalf_of).add("model_id = ?", model_id)
         filters.add("verdict = ?", verdict).add("created_at >= ?", since).add("created_at <= ?", until)
-        return await fetch_page(self._db, table="recognitions", filters=filters, order_by="id DESC", limit=limit,
+        filters.add("status = ?", "completed" if verdict else None)  # an unfinished batch has no verdict yet
+        filters.add("kit_id = ?", kit_id)
+        return await fetch_page(self._db, table="recognitions", filters=filters, order_by=SORTS[sort], limit=limit,
                                 offset=offset, as_of=as_of, decode=_from_row)
+
+    async def recent_model_ids(self, count: int) -> list[int]:
+        """The models of the latest recognitions, most recent first."""
+        rows = await self._db.fetch_all(
+            "SELECT model_id FROM recognitions WHERE model_id IS NOT NULL GROUP BY model_id"
+            " ORDER BY MAX(id) DESC LIMIT ?", (count,))
+        return [int(row["model_id"]) for row in rows]
 
     async def delete(self, recognition_id: int) -> None:
         await self._db.execute("DELETE FROM recognitions WHERE id = ?", (recognition_id,))
@@ -66,4 +79,9 @@ def _from_row(row: Any) -> RecognitionRead:
         image["image_url"] = f"/api/v1/recognitions/{data['id']}/images/{index}"
         image["original_url"] = f"/api/v1/recognitions/{data['id']}/images/{index}?original=true"
     timings = data.pop("timings")
-    return RecognitionRead(**data, images=images, timings_ms=timings)
+    if data.get("total") is None:  # stored before async batches: always complete
+        data["processed"] = data["total"] = len(images)
+    if data.get("status", "completed") != "completed":
+        data["verdict"] = None
+    runtime = data["params"].get("runtime")  # the served one: recognize() resolves auto before storing
+    return RecognitionRead(**data, images=images, timings_ms=timings, runtime=runtime if runtime != "auto" else None)

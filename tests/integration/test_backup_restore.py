@@ -62,6 +62,7 @@ async def everything(http: httpx.AsyncClient) -> dict[str, Any]:
 
 
 @pytest.mark.training
+@pytest.mark.timeout(600)  # two servers and two runs; the default 300 s is tight on 2 busy cores
 async def test_backup_while_a_run_trains_then_restore_has_everything_acknowledged_before(tmp_path: Path) -> None:
     data, copy, restored = tmp_path / "data", tmp_path / "backup", tmp_path / "restored"
     server = ServerProcess(data, "--api-keys", KEY).start()

@@ -35,3 +35,26 @@ def test_small_photos_pngs_and_no_model_side_decode_in_full() -> None:
     assert decode(photo((1600, 1200), "PNG"), 0, model_side=128).image.size == (1600, 1200)
     full = decode(photo((1600, 1200)), 0)
     assert full.image.size == full.size == (1600, 1200) and full.scale == (1.0, 1.0)
+
+
+def test_boxes_of_a_photo_over_2048_px_land_where_the_objects_are(tmp_path) -> None:  # noqa: ANN001
+    """The annotated image is drawn on the decoded (reduced) photo; boxes are in the photo's own pixels."""
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from api.recognition.files import RecognitionFiles
+
+    files = RecognitionFiles(tmp_path)
+    files.folder(1).mkdir(parents=True)
+    buffer = _io.BytesIO()
+    _Image.new("RGB", (4096, 3072), "white").save(buffer, format="JPEG")
+    (files.folder(1) / "0.original.jpg").write_bytes(buffer.getvalue())
+    box = [2048.0, 1536.0, 3072.0, 2304.0]  # the lower right quarter's top-left region, in photo pixels
+    result = {"verdict": "unchecked", "found": 1, "expected": None, "missing": {}, "extra": {}, "counts": {"square": 1},
+              "detections": [{"class_id": 0, "name": "square", "confidence": 0.9, "box": box}]}
+    drawn = _Image.open(files.annotated(1, 0, result)).convert("RGB")
+    scale = 4096 / drawn.width
+    on_edge = drawn.getpixel((int(2560 / scale), int(box[1] / scale) + 1))  # the top edge's middle
+    where_unscaled = drawn.getpixel((min(drawn.width - 1, 2560), min(drawn.height - 1, 1537)))
+    assert on_edge != (255, 255, 255) and where_unscaled == (255, 255, 255)

@@ -16,8 +16,9 @@ class MissingDependency(RuntimeError):
     """An optional package an export format needs is not installed."""
 
 
-def export_model(weights: str, export_format: str, imgsz: int, config_dir: str, target: str) -> int:
-    """Export `weights` and move the result to `target`; returns its size in bytes."""
+def export_model(weights: str, export_format: str, imgsz: int | None, config_dir: str, target: str) -> tuple[int, int]:
+    """Export `weights` and move the result to `target`; returns (its size in bytes, the imgsz it was made for).
+    imgsz None: the model's training size, the size torch serves it at (recognition's ONNX runtime then matches)."""
     apply_offline_environment(Path(config_dir))
     sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - Ultralytics prints progress; nobody reads it here
     if export_format == "onnx":
@@ -33,9 +34,13 @@ def export_model(weights: str, export_format: str, imgsz: int, config_dir: str, 
     try:
         local = work / "model.pt"
         shutil.copyfile(weights, local)
-        # simplify=False: onnxslim is an extra dependency, and the graph works without it.
-        produced = YOLO(str(local)).export(format=export_format, imgsz=imgsz, simplify=False)
+        model = YOLO(str(local))
+        trained = model.overrides.get("imgsz", 640)
+        imgsz = imgsz or int(max(trained) if isinstance(trained, (list, tuple)) else trained)
+        # simplify=False: onnxslim is an extra dependency, and the graph works without it. dynamic: any batch and
+        # photo shape, so recognition micro-batches and letterboxes exactly as torch does.
+        produced = model.export(format=export_format, imgsz=imgsz, simplify=False, dynamic=export_format == "onnx")
         Path(produced).replace(target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return Path(target).stat().st_size
+    return Path(target).stat().st_size, imgsz

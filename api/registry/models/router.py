@@ -12,7 +12,7 @@ from api.core.http import Id, SnapshotPage
 from api.core.responses import errors
 from api.dependencies import CurrentKey, ServicesDep, require_role
 from api.registry.datasets.schemas import Task
-from api.registry.models.schemas import ModelExport, ModelList, ModelRead
+from api.registry.models.schemas import ModelExport, ModelList, ModelRead, ModelUpdate
 
 router = APIRouter(tags=["models"], dependencies=[require_role(Role.viewer)], responses=errors())
 
@@ -77,13 +77,22 @@ async def delete_model(model: ModelDep, key: CurrentKey, services: ServicesDep) 
 async def export_model(
     model: ModelDep, services: ServicesDep,
     format: Annotated[Literal["onnx"], Query(description="Export format.")] = "onnx",
-    imgsz: Annotated[int, Query(ge=32, le=2048, multiple_of=32)] = 640,
+    imgsz: Annotated[int | None, Query(ge=32, le=2048, multiple_of=32,
+                                       description="Default: the model's training size.")] = None,
 ) -> ModelExport:
-    """Export the model (ONNX), offline, in a separate process; download it with ?format=onnx."""
-    size = await services.models.export(model.id, export_format=format, imgsz=imgsz,
-                                        config_dir=services.settings.data_dir / "ultralytics")
+    """Export the model (ONNX, dynamic shapes), offline, in a separate process; download it with ?format=onnx.
+    Recognition's runtime=auto then serves the model with ONNX Runtime."""
+    size, imgsz = await services.models.export(model.id, export_format=format, imgsz=imgsz,
+                                               config_dir=services.settings.data_dir / "ultralytics")
     return ModelExport(model_id=model.id, format=format, imgsz=imgsz, size_bytes=size,
                        download_url=f"/api/v1/models/{model.id}/download?format={format}")
+
+
+@operator.patch("/models/{model_id}", response_model=ModelRead, responses=errors(404, 409, 415))
+async def update_model(model: ModelDep, body: ModelUpdate, key: CurrentKey, services: ServicesDep) -> ModelRead:
+    """auto_export: true makes an ONNX export in the background (recognition then serves it with ONNX Runtime).
+    Operators: only their own models."""
+    return await services.models.set_auto_export(model.id, body.auto_export, key=key)
 
 
 router.include_router(operator)

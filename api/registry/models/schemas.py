@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.registry.datasets.schemas import Task
 
@@ -24,6 +24,8 @@ class ModelRead(BaseModel):
     validated: bool = Field(True, description="False until the server has loaded it safely (start-up re-check).")
     quarantine_reason: str | None = Field(
         None, description="Set when the weights failed the safe-load check: the model cannot be used, only deleted.")
+    auto_export: bool = Field(False, description="An ONNX export is made in the background, so recognition's "
+                                                 "runtime=auto serves it with ONNX Runtime.")
 
 
 class ModelList(BaseModel):
@@ -37,3 +39,9 @@ class ModelExport(BaseModel):
     imgsz: int
     size_bytes: int
     download_url: str = Field(examples=["/api/v1/models/1/download?format=onnx"])
+
+
+class ModelUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    auto_export: bool = Field(description="Export to ONNX in the background now and keep serving it.")

@@ -39,7 +39,8 @@ class ModelRegistry:
         self.root = root
         self._config_dir, self._load_limits = config_dir, load_limits
         self._exports = asyncio.Semaphore(1)  # an export process holds torch and the model (~0.5 GB): one at a time
-        self._running_exports: dict[tuple[int, str, int], asyncio.Future[int]] = {}
+        self._running_exports: dict[tuple[int, str, int | None], asyncio.Future[tuple[int, int]]] = {}
+        self._background: set[asyncio.Task[None]] = set()
         self.on_delete: list[Callable[[int], None]] = []  # e.g. the recognition cache evicts the model
 
     def path_of(self, model_id: int, export_format: str = "pt") -> Path:
@@ -52,8 +53,10 @@ class ModelRegistry:
                            f"?format={export_format} first.", code="export_not_found")
         return path
 
-    async def export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
-        """Export in a fresh spawned process; returns the file's size. Concurrent exports wait their turn."""
+    async def export(self, model_id: int, *, export_format: str, imgsz: int | None,
+                     config_dir: Path) -> tuple[int, int]:
+        """Export in a fresh spawned process; returns (the file's size, its imgsz). Concurrent exports wait their
+        turn; a new export replaces the served one (the recognition cache drops the old)."""
         await self.usable(model_id)
         key = (model_id, export_format, imgsz)
         running = self._running_exports.get(key)
@@ -63,11 +66,15 @@ class ModelRegistry:
             running.add_done_callback(lambda _: self._running_exports.pop(key, None))
         return await asyncio.shield(running)
 
-    async def _export_in_turn(self, model_id: int, export_format: str, imgsz: int, config_dir: Path) -> int:
+    async def _export_in_turn(self, model_id: int, export_format: str, imgsz: int | None,
+                              config_dir: Path) -> tuple[int, int]:
         async with self._exports:
-            return await self._export(model_id, export_format=export_format, imgsz=imgsz, config_dir=config_dir)
+            done = await self._export(model_id, export_format=export_format, imgsz=imgsz, config_dir=config_dir)
+        self.on_model_changed(model_id)
+        return done
 
-    async def _export(self, model_id: int, *, export_format: str, imgsz: int, config_dir: Path) -> int:
+    async def _export(self, model_id: int, *, export_format: str, imgsz: int | None,
+                      config_dir: Path) -> tuple[int, int]:
         target = self.path_of(model_id, export_format)
         loop = asyncio.get_running_loop()
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -80,6 +87,34 @@ class ModelRegistry:
                 logger.warning("model %d: %s export failed: %r", model_id, export_format, exc)
                 raise ServiceUnavailable(f"The {export_format} export failed ({type(exc).__name__}); the server log "
                                          "has the details.", code="export_failed") from None
+
+    async def set_auto_export(self, model_id: int, enabled: bool, *, key: ApiKeyRead) -> ModelRead:
+        """auto_export on: an ONNX export is made in the background now (and after a restart, if still missing)."""
+        model = await self.usable(model_id)
+        require_owner(key, model.created_by, "model", "change")
+        await self._store.set_auto_export(model_id, enabled)
+        if enabled:
+            self.export_in_background(model_id)
+        return await self.get(model_id)
+
+    def export_in_background(self, model_id: int) -> None:
+        if self.path_of(model_id, "onnx").is_file():
+            return
+
+        async def run() -> None:
+            try:
+                await self.export(model_id, export_format="onnx", imgsz=None, config_dir=self._config_dir)
+                logger.info("model %d: ONNX export made (auto_export)", model_id)
+            except Exception as exc:  # logged: nobody waits on it; the next start tries again
+                logger.warning("model %d: auto_export failed: %s", model_id, getattr(exc, "message", repr(exc)))
+
+        task = asyncio.create_task(run(), name=f"auto-export-{model_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def resume_auto_exports(self) -> None:
+        for model_id in await self._store.auto_export_ids():
+            self.export_in_background(model_id)
 
     async def usable(self, model_id: int) -> ModelRead:
         """The model, if its weights passed the safe-load check; 409 while unchecked or when quarantined."""

@@ -15,7 +15,7 @@ from api.registry.models.inspection import CheckpointInfo
 from api.registry.models.schemas import ModelRead
 
 _COLUMNS = ("id, name, task, architecture, classes, metrics, source, session_id, size_bytes, sha256, created_at,"
-            " created_by, original_filename, validated_at IS NOT NULL AS validated, quarantine_reason")
+            " created_by, original_filename, validated_at IS NOT NULL AS validated, quarantine_reason, auto_export")
 
 
 def _model_from_row(row: Any) -> ModelRead:
@@ -36,6 +36,14 @@ class ModelStore:
                    as_of: int | None = None) -> tuple[list[ModelRead], int]:
         return await fetch_page(self._db, table="models", filters=Filters().add("task = ?", task), columns=_COLUMNS,
                                 order_by="id DESC", limit=limit, offset=offset, as_of=as_of, decode=_model_from_row)
+
+    async def set_auto_export(self, model_id: int, enabled: bool) -> None:
+        await self._db.execute("UPDATE models SET auto_export = ? WHERE id = ?", (int(enabled), model_id))
+
+    async def auto_export_ids(self) -> list[int]:
+        rows = await self._db.fetch_all("SELECT id FROM models WHERE auto_export = 1 AND validated_at IS NOT NULL"
+                                        " AND quarantine_reason IS NULL")
+        return [int(row["id"]) for row in rows]
 
     async def id_with_sha256(self, sha256: str) -> int | None:
         """A model uploaded from these bytes, or stored as them."""
