@@ -81,6 +81,7 @@ logger = logging.getLogger(__name__)
 UPLOAD_ROUTES = {("POST", f"{API_PREFIX}/datasets"): Role.operator, ("POST", f"{API_PREFIX}/recognitions"): Role.operator,
                  ("POST", f"{API_PREFIX}/models"): Role.admin}
 _AUTH_ATTEMPT_RETENTION_S = 30 * 24 * 3600
+_WARM_UP_TIMEOUT_S = 60
 
 DESCRIPTION = """Training & recognition server: queue and run Ultralytics YOLO training, follow metrics and logs,
 keep models and datasets, watch CPU/RAM/GPU, recognize objects on photos.
@@ -112,8 +113,6 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             asyncio.create_task(telemetry.watch_loop_lag()),
             asyncio.create_task(services.models.revalidate_pending(), name="model-revalidation"),
             asyncio.create_task(services.models.resume_auto_exports(), name="auto-exports"),
-            asyncio.create_task(services.recognizer.warm_up(recent_models=min(2, settings.recognition_cache_size)),
-                                name="recognition-warm-up"),
         ]
         if settings.audit_retention_days > 0:
             audit_retention_s = settings.audit_retention_days * 86400
@@ -124,6 +123,13 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             background.append(asyncio.create_task(every(
                 3600, lambda: services.recognizer.prune_images(retention_s=retention_s), "recognition-retention",
                 at_start=True)))
+        try:
+            # Before the server says it is up: the first recognition then costs what a warm one does.
+            await asyncio.wait_for(services.recognizer.warm_up(recent_models=min(2, settings.recognition_cache_size)),
+                                   _WARM_UP_TIMEOUT_S)
+        except TimeoutError:
+            logger.warning("recognition warm-up took over %d s; the first requests will load the models", _WARM_UP_TIMEOUT_S)
+        await _warm_routes(app)
         try:
             yield
         finally:
@@ -159,6 +165,22 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_redaction()
     return app
+
+
+async def _warm_routes(app: FastAPI) -> None:
+    """FastAPI builds a router's route table on the first request that walks it (measured: 0.5 s of the first
+    recognition after a start); a path that matches nothing walks them all, so nobody pays it."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    # No "app" in the scope: the router then answers its plain 404 instead of raising for the app's handlers.
+    scope = {"type": "http", "method": "GET", "path": f"{API_PREFIX}/.warm-up", "raw_path": b"", "root_path": "",
+             "headers": [], "query_string": b""}
+    await app.router(scope, receive, send)
 
 
 def training_memory_mb(settings: Settings) -> int:

@@ -20,13 +20,15 @@ def load_and_warm(path: Path, task: str, threads: int | None = None) -> Any:
     import torch
     from ultralytics import YOLO
 
-
     model = YOLO(str(path), task=task)
     model.predict(np.zeros((64, 64, 3), dtype=np.uint8), imgsz=64, verbose=False)
     if path.suffix == ".onnx":  # serve at the export's size, as torch serves at the training size
         exported = getattr(model.predictor.model, "imgsz", None)
         if exported:
             model.overrides["imgsz"] = max(exported) if isinstance(exported, (list, tuple)) else int(exported)
+    side = model.overrides.get("imgsz")
+    if isinstance(side, int) and side != 64:  # the first call at the serving size pays its own set-up (ONNX Runtime)
+        model.predict(np.zeros((side, side, 3), dtype=np.uint8), verbose=False)
     if threads:  # after the first predict: its select_device() resets torch to cpu_count - 1 threads (1 of 2 cores)
         torch.set_num_threads(threads)
     return model

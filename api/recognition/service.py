@@ -86,16 +86,22 @@ class Recognizer:
         models.on_delete.append(self.cache.evict)
 
     async def warm_up(self, *, recent_models: int) -> None:
-        """At start, what the first request would otherwise pay: the decoder's lazy imports and loading the models
-        used last (measured: 2 s in the first request's `decode`, which includes the model load)."""
+        """At start, what the first request would otherwise pay: the decoder's lazy imports, importing torch and
+        Ultralytics, loading the models used last (or the newest one): measured 2-4 s in the first request's
+        `decode`, which includes the model load."""
         await asyncio.get_running_loop().run_in_executor(self._decoders, decode, tiny_jpeg(), 0, 64, 256)
-        for model_id in await self._store.recent_model_ids(recent_models):
+        wanted = await self._store.recent_model_ids(recent_models)
+        if not wanted:
+            newest, _ = await self._models.list(limit=1, offset=0)
+            wanted = [model.id for model in newest]
+        for model_id in wanted:
             try:
                 model = await self._models.usable(model_id)
                 served, weights = weights_for(self._models, model_id, "auto")
                 await self.cache.get((model_id, served), weights, model.task)
             except Exception as exc:  # a deleted or quarantined model: the first request will say so
                 logger.info("model %d not preloaded: %s", model_id, getattr(exc, "message", repr(exc)))
+        await self._files_pool.run(release_free_memory)  # the first trim after loading torch is the slow one
 
     @property
     def batch_stats(self) -> BatchStats:
