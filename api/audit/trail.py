@@ -12,6 +12,7 @@ import time
 
 from api.audit.schemas import AuditEntry, AuditQuery, PendingEntry
 from api.audit.store import AuditStore
+from api.core.errors import disk_full
 
 logger = logging.getLogger(__name__)
 
@@ -47,5 +48,8 @@ class AuditTrail:
                 await self.store.insert(entry.values(outcome_of(status), status))
             else:
                 await self.store.settle(entry.row_id, outcome=outcome_of(status), status=status)
-        except Exception:
-            logger.exception("could not write the audit row of %s %s", entry.method, entry.path)
+        except Exception as exc:
+            if disk_full(exc):  # the request was refused for the same reason; a traceback would add nothing
+                logger.warning("audit row of %s %s not written: the disk is full", entry.method, entry.path)
+            else:
+                logger.exception("could not write the audit row of %s %s", entry.method, entry.path)
