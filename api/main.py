@@ -198,7 +198,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     plain = await auth_manager.bootstrap(settings.api_keys)
     if plain:
         announce_bootstrap_key(plain, f"http://{settings.host}:{settings.port}")
-    pools = Pools.for_machine()
+    pools = Pools.for_machine(bulk_nice=settings.training_nice)
     datasets_registry = DatasetRegistry(DatasetStore(db), settings.data_dir / "datasets", pools=pools)
     await datasets_registry.ensure_builtin(train_images=settings.shapes_train_images)
     monitor = SystemMonitor(

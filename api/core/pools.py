@@ -24,18 +24,24 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def _process_worker(nice: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C: the server's shutdown ends the workers, no tracebacks
+    if nice:
+        os.nice(nice)
+
+
 class Pool:
-    def __init__(self, name: str, *, workers: int, queue: int, retry_after_s: int = 5, processes: bool = False) -> None:
+    def __init__(self, name: str, *, workers: int, queue: int, retry_after_s: int = 5, processes: bool = False,
+                 nice: int = 0) -> None:
         self.name, self.workers, self.capacity, self.retry_after_s = name, workers, workers + queue, retry_after_s
-        self.processes = processes
+        self.processes, self.nice = processes, nice
         self._executor: Executor | None = None
         self.busy = 0  # running or waiting
 
     def _pool(self) -> Executor:
         if self._executor is None:  # a process pool starts its workers on first use, not at server start
-            # Workers ignore Ctrl+C: the server's shutdown ends them, instead of a traceback per worker.
             self._executor = (ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                  initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+                                                  initializer=_process_worker, initargs=(self.nice,))
                               if self.processes else ThreadPoolExecutor(self.workers, thread_name_prefix=self.name))
         return self._executor
 
@@ -67,11 +73,12 @@ class Pools:
     waits: Pool
 
     @classmethod
-    def for_machine(cls, cores: int | None = None) -> Pools:
+    def for_machine(cls, cores: int | None = None, *, bulk_nice: int = 10) -> Pools:
         cores = cores or os.cpu_count() or 1
         return cls(
             files=Pool("files", workers=4, queue=256),
-            archives=Pool("archives", workers=max(1, min(4, cores // 2)), queue=8, processes=True),
+            # Niced like training runs (TRAINING_NICE): bulk work shares the cores with them, never starves them.
+            archives=Pool("archives", workers=max(1, min(4, cores // 2)), queue=8, processes=True, nice=bulk_nice),
             render=Pool("render", workers=max(2, cores), queue=64, retry_after_s=1),
             waits=Pool("waits", workers=4, queue=16),
         )
