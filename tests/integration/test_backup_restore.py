@@ -79,6 +79,10 @@ async def test_backup_while_a_run_trains_then_restore_has_everything_acknowledge
             running = await create_session(http, epochs=300, name="long run")
             await wait_for(http, running["id"], lambda s: s["status"] == "running" and s["progress"]["epoch"] >= 1,
                            timeout=240, what="a finished epoch")
+            for _ in range(240):  # the epoch's metrics reach the database a moment after its progress does
+                if (await http.get(f"/sessions/{running['id']}/metrics", params={"limit": 1})).json()["total"]:
+                    break
+                await asyncio.sleep(0.5)
             before = await everything(http)
 
             started = time.monotonic()
