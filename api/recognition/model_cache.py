@@ -56,7 +56,7 @@ class ModelCache:
         self._capacity = capacity
         self._executor = executor
         self._loader = loader
-        self._models: OrderedDict[Hashable, Any] = OrderedDict()
+        self._models: OrderedDict[Any, Any] = OrderedDict()  # (model id, runtime) -> loaded model
         self._loading: dict[Hashable, asyncio.Future[Any]] = {}
         self._lock = threading.Lock()
 
@@ -89,8 +89,8 @@ class ModelCache:
     def evict(self, model_id: int) -> None:
         """Every runtime of the model: keys are (model id, runtime)."""
         with self._lock:
-            for key in [key for key in self._models if key == model_id or (isinstance(key, tuple) and key[0] == model_id)]:
+            for key in [key for key in self._models if key[0] == model_id]:
                 self._models.pop(key, None)
 
-    def __contains__(self, model_id: Hashable) -> bool:
-        return model_id in self._models or any(isinstance(key, tuple) and key[0] == model_id for key in self._models)
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._models
