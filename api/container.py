@@ -18,6 +18,9 @@ from api.recognition.service import Recognizer
 from api.recognition.summary_service import RecognitionSummaries
 from api.registry.datasets.service import DatasetRegistry
 from api.registry.models.service import ModelRegistry
+from api.streams.config_service import StreamConfig
+from api.streams.service import StreamService
+from api.streams.videos_service import VideoRegistry
 from api.system.monitor import SystemMonitor
 from api.training.history import RunHistory
 from api.training.manager import SessionManager
@@ -42,5 +45,8 @@ class Services:
     recognition_batches: RecognitionBatches
     kits: KitService
     summaries: RecognitionSummaries
+    videos: VideoRegistry
+    streams: StreamService
+    stream_config: StreamConfig
     pools: Pools
     started_at: float = field(default_factory=time.time)

@@ -59,6 +59,15 @@ from api.registry.datasets.store import DatasetStore
 from api.registry.models import router as models
 from api.registry.models.service import ModelRegistry
 from api.registry.models.store import ModelStore
+from api.streams import router as streams
+from api.streams import videos_router as videos
+from api.streams.config_service import StreamConfig
+from api.streams.gauges import stream_gauges
+from api.streams.service import StreamService
+from api.streams.store import StreamStore
+from api.streams.supervisor import StreamSupervisor
+from api.streams.videos_service import VideoRegistry
+from api.streams.videos_store import VideoStore
 from api.system import events_router as events
 from api.system import health_router as health
 from api.system import router as system
@@ -79,7 +88,7 @@ logger = logging.getLogger(__name__)
 
 # The routes that take uploads (multipart files) and the least role that may send one; see api/auth/gate.py.
 UPLOAD_ROUTES = {("POST", f"{API_PREFIX}/datasets"): Role.operator, ("POST", f"{API_PREFIX}/recognitions"): Role.operator,
-                 ("POST", f"{API_PREFIX}/models"): Role.admin}
+                 ("POST", f"{API_PREFIX}/models"): Role.admin, ("POST", f"{API_PREFIX}/videos"): Role.operator}
 _AUTH_ATTEMPT_RETENTION_S = 30 * 24 * 3600
 _WARM_UP_TIMEOUT_S = 60
 
@@ -153,7 +162,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
     errors.install_error_handlers(app)
     # summary before recognitions: `/recognitions/{recognition_id}` would take "summary" for an id.
     for module in (health, auth, audit, system, datasets, models, sessions, evaluations, kits, summary, recognitions,
-                   events):
+                   videos, streams, events):
         app.include_router(module.router, prefix=API_PREFIX)
     gate = BodyGate(lambda: app.state.services.auth, uploads=UPLOAD_ROUTES, upload_bytes=settings.max_upload_bytes,
                     json_bytes=settings.max_json_bytes, prefix=API_PREFIX)
@@ -234,17 +243,25 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
                                  files=pools.files, max_waiting=settings.recognition_async_queue,
                                  max_image_bytes=settings.recognition_max_image_mb * 2**20)
     await batches.start()
+    videos_registry = VideoRegistry(VideoStore(db), settings.data_dir / "videos", pools=pools)
+    stream_store, supervisor = StreamStore(db), StreamSupervisor(bus)
+    stream_service = StreamService(stream_store, supervisor, videos=videos_registry, models=model_registry,
+                                   config_dir=config_dir, threads=settings.recognition_threads)
+    telemetry.add_pull(lambda: stream_gauges(supervisor.states()))
+    await stream_service.start_enabled()
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager,
                     audit=AuditTrail(AuditStore(db)), monitor=monitor,
                     datasets=datasets_registry, models=model_registry, sessions=sessions, scheduler=scheduler,
                     history=history, recognizer=recognizer, pools=pools, recognition_batches=batches,
-                    kits=KitService(KitStore(db), model_registry), summaries=RecognitionSummaries(SummaryStore(db)))
+                    kits=KitService(KitStore(db), model_registry), summaries=RecognitionSummaries(SummaryStore(db)),
+                    videos=videos_registry, streams=stream_service,
+                    stream_config=StreamConfig(stream_store, stream_service))
 
 
 async def _stop_services(services: Services) -> None:
     """Each step may fail without skipping the rest: the DB connection (a non-daemon thread) must close."""
-    steps = (services.recognition_batches.stop, services.scheduler.shutdown, services.monitor.stop,
-             functools.partial(services.auth.flush_attempts, final=True))
+    steps = (services.streams.supervisor.shutdown, services.recognition_batches.stop, services.scheduler.shutdown,
+             services.monitor.stop, functools.partial(services.auth.flush_attempts, final=True))
     try:
         for step in steps:
             try:

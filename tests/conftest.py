@@ -23,10 +23,12 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """Fast in-process client (ASGI transport) with the admin key."""
+    """Fast in-process client (ASGI transport) with the admin key. The transport wraps the app itself, not
+    LifespanManager's wrapper: that one hands every request the same scope["state"] dict, where the key a request
+    authenticated with is cached, so every later request would act with the first request's key."""
     app = create_app(settings)
-    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60):
+        transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
             transport=transport, base_url="http://test/api/v1", headers={"X-API-Key": ADMIN_KEY}
         ) as http:
@@ -57,6 +59,39 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
             async with server.client() as http:
                 # batch 4: past Ultralytics' 100 warm-up iterations, so the model learns (mAP clearly above 0)
                 session = await create_session(http, epochs=20, imgsz=128, batch=4)
+                done = await wait_status(http, session["id"], "completed", "failed", timeout=300)
+                assert done["status"] == "completed", done["error_tail"]
+                return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
+
+    return asyncio.run(train())
+
+
+@pytest.fixture(scope="session")
+def tracking_weights(trained_weights: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The shapes model fine-tuned, through the API, on frames drawn like the test videos, so tracking tests see
+    confident detections on every frame (the 20-epoch shapes model alone finds circles at conf ~0.3 only)."""
+    import asyncio
+
+    from tests.archives import zip_folder
+    from tests.helpers import LiveServer
+    from tests.stream_helpers import scenes_folder
+    from tests.training_helpers import create_session, wait_status
+
+    reuse = os.environ.get("TEST_TRACKING_WEIGHTS")  # a local speed-up, as TEST_TRAINED_WEIGHTS
+    if reuse and Path(reuse).is_file():
+        return Path(reuse)
+    root = tmp_path_factory.mktemp("tracking")
+    archive = zip_folder(scenes_folder(root / "scenes"))
+
+    async def train() -> Path:
+        with LiveServer(make_settings(root / "data")) as server:
+            async with server.client() as http:
+                base = await http.post("/models", files={"file": ("shapes.pt", trained_weights.read_bytes())})
+                assert base.status_code == 201, base.text
+                dataset = await http.post("/datasets", files={"file": ("scenes.zip", archive)})
+                assert dataset.status_code == 201, dataset.text
+                session = await create_session(http, model=base.json()["id"], dataset=dataset.json()["id"], epochs=20,
+                                               imgsz=128, batch=4)
                 done = await wait_status(http, session["id"], "completed", "failed", timeout=300)
                 assert done["status"] == "completed", done["error_tail"]
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"

@@ -32,7 +32,8 @@ class Event:
 
 
 class Subscription:
-    """A bounded queue of events for one listener, optionally limited to some topics."""
+    """A bounded queue of events for one listener, optionally limited to some topics ("stream") or types
+    ("stream.status")."""
 
     def __init__(self, topics: frozenset[str] | None, maxsize: int) -> None:
         self.topics = topics
@@ -40,7 +41,7 @@ class Subscription:
         self.dropped = 0
 
     def wants(self, event: Event) -> bool:
-        return self.topics is None or event.topic in self.topics
+        return self.topics is None or event.topic in self.topics or event.type in self.topics
 
     def offer(self, event: Event) -> None:
         if self.queue.full():

@@ -18,7 +18,9 @@ from api.core.telemetry import Telemetry
 logger = logging.getLogger(__name__)
 
 REFUSED_DRAIN_BYTES = 64 * 1024  # what an answer before the body waits to read (a reset could swallow it)
-_BODY_TYPES = ("application/json", "multipart/form-data", "application/x-www-form-urlencoded")
+# YAML: PUT /streams/config takes the file users keep by hand; every other route parses JSON or forms only.
+_BODY_TYPES = ("application/json", "multipart/form-data", "application/x-www-form-urlencoded", "application/yaml",
+               "application/x-yaml", "text/yaml")
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -19,9 +19,11 @@ logger = logging.getLogger(__name__)
 # Staging names used by the registries, recognitions and the exporter (see each writer).
 _STAGING_PREFIXES = (".uploads", ".staging-", ".export-")
 # Each store folder of the data dir and the rows that own its entries: datasets/7, models/7.pt, models/7.onnx,
-# recognitions/7, runs/7 belong to row 7 (the backup copies what this says, the sweep removes what it disowns).
+# recognitions/7, runs/7, videos/7.mp4 belong to row 7 (the backup copies what this says, the sweep removes what it
+# disowns).
 STORES = {"datasets": "SELECT id FROM datasets", "models": "SELECT id FROM models",
-          "recognitions": "SELECT id FROM recognitions", "runs": "SELECT id FROM sessions"}
+          "recognitions": "SELECT id FROM recognitions", "runs": "SELECT id FROM sessions",
+          "videos": "SELECT id FROM videos"}
 PARTIAL_WRITES = "recognitions/*/*.part"  # an annotated JPEG cut off mid-write
 
 
@@ -51,7 +53,8 @@ async def sweep_storage(db: Database, data_dir: Path) -> SweepReport:
     with_images = await _ids(db, "SELECT id FROM recognitions WHERE images_removed_at IS NULL")
     report.missing = ([f"datasets {i}" for i in sorted(owners["datasets"]) if str(i) not in present["datasets"]]
                       + [f"models {i}" for i in sorted(owners["models"]) if f"{i}.pt" not in present["models"]]
-                      + [f"recognitions {i}" for i in sorted(with_images) if str(i) not in present["recognitions"]])
+                      + [f"recognitions {i}" for i in sorted(with_images) if str(i) not in present["recognitions"]]
+                      + [f"videos {i}" for i in sorted(owners["videos"] - {owner_id(n) for n in present["videos"]})])
     if report.removed:
         logger.warning("removed %d leftover(s) of an interrupted write: %s", len(report.removed),
                        ", ".join(report.removed[:20]))

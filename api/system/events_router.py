@@ -1,4 +1,4 @@
-"""WS /events: live events (system samples, sessions, logs, recognitions) as JSON messages."""
+"""WS /events: live events (system samples, sessions, logs, recognitions, streams) as JSON messages."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ async def events(
     websocket: WebSocket,
     api_key: Annotated[str | None, Query(description="Deprecated: the key in the URL reaches access logs. Send "
                                                       "X-API-Key, or {\"api_key\": ...} as the first message.")] = None,
-    topics: Annotated[str | None, Query(description="Comma-separated topics: system, session, log, recognition.")] = None,
+    topics: Annotated[str | None, Query(description=(
+        "Comma-separated topics (system, session, log, recognition, stream) or event types (stream.status, "
+        "stream.tracks, stream.crossing)."))] = None,
 ) -> None:
     """Stream events; close code 4401 = bad or revoked key (also when it is revoked mid-stream), 4429 = locked out."""
     services: Services = websocket.app.state.services

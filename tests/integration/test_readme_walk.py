@@ -15,6 +15,7 @@ import pytest
 
 from api.core.settings import Settings
 from tests.readme_walk import ROOT, ReadmeServer, copy_checkout, prepare_venv, readme_commands, user_environment, venv_files
+from tests.videos import write_video
 
 EPOCHS = 1
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -51,7 +52,10 @@ class ReadmeWalk:
     def _make_photo(self, path: Path) -> None:
         if path.exists():
             return
-        assert path.suffix in (".jpg", ".jpeg", ".png"), f"the README uploads {path.name}; the test can only make photos"
+        if path.suffix == ".mp4":  # the README's stand-in for a camera
+            write_video(path, frames=30, fps=15)
+            return
+        assert path.suffix in (".jpg", ".jpeg", ".png"), f"the README uploads {path.name}; the test can make photos and videos"
         photos = sorted((self.server.checkout / "data" / "datasets").glob("*/images/val/*.jpg"))
         assert photos, "no built-in shapes photo in ./data/datasets"
         shutil.copyfile(photos[0], path)
@@ -103,6 +107,16 @@ class ReadmeWalk:
         created = json.loads(body)
         assert created["role"] == "operator" and created["key"].startswith("tk_"), body
 
+    def _check_stream_running(self, command: str, status: int, body: str) -> None:
+        """The stream starts at once; the README's next curls (its state, the preview) need a processed frame."""
+        assert status == 201, body
+        stream_id = json.loads(body)["id"]
+        deadline = time.monotonic() + 120
+        while (stream := self.server.api(self.key, f"/streams/{stream_id}"))["telemetry"]["frames_processed"] < 1:
+            assert time.monotonic() < deadline, f"{stream}\n{self.server.tail()}"
+            time.sleep(0.5)
+        assert stream["status"] == "running", stream
+
     def _poll(self, path: str, *, timeout: float) -> Any:
         deadline = time.monotonic() + timeout
         while True:
@@ -120,6 +134,7 @@ class ReadmeWalk:
         "/recognitions": _check_recognition,
         "/models/{id}/evaluate": _check_evaluation,
         "/keys": _check_key_created,
+        "/streams": _check_stream_running,
     }
 
 

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.reliability
 
 RANK = {"viewer": 0, "operator": 1, "admin": 2}
 ADMIN_ONLY = {("GET", "/keys"), ("POST", "/keys"), ("DELETE", "/keys/{id}"), ("GET", "/auth/attempts"),
-              ("GET", "/audit"), ("POST", "/models"), ("DELETE", "/sessions/{id}")}
+              ("GET", "/audit"), ("POST", "/models"), ("DELETE", "/sessions/{id}"), ("POST", "/streams"),
+              ("DELETE", "/streams/{id}"), ("GET", "/streams/config"), ("PUT", "/streams/config")}
 
 
 def expected_role(method: str, path: str) -> str | None:

@@ -75,6 +75,15 @@ def test_the_training_child_knows_nothing_of_the_server() -> None:
     assert bad == []
 
 
+def test_the_stream_worker_knows_nothing_of_the_server() -> None:
+    """It runs in its own process: a WorkerSpec in, messages out (the shapes of zones and lines it shares)."""
+    allowed = ("api.streams.worker", "api.streams.schemas", "api.core.offline")
+    bad = [f"{path} imports {name}" for path, names in all_imports(API / "streams" / "worker").items()
+           for name in names if (name.startswith("api") and not hits(name, allowed))
+           or hits(name, (*WEB, "aiosqlite"))]
+    assert bad == []
+
+
 def test_core_knows_no_domain() -> None:
     bad = [f"{path} imports {name}" for path, names in all_imports(API / "core").items() for name in names
            if hits(name, (*DOMAINS, "api.container", "api.main", "api.dependencies"))]

@@ -159,7 +159,7 @@ class ModelRegistry:
         require_owner(key, model.created_by, "model")
         in_use = await self._store.delete_unless_in_use(model_id)
         if in_use:
-            raise Conflict(f"Model {model_id} is the base of {in_use} queued or running session(s).",
+            raise Conflict(f"Model {model_id} is used by {in_use} queued or running session(s) or stream(s).",
                            code="model_in_use", details={"sessions": in_use})
         for path in self.root.glob(f"{model_id}.*"):
             path.unlink(missing_ok=True)

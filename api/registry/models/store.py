@@ -84,4 +84,5 @@ class ModelStore:
         return model_id
 
     async def delete_unless_in_use(self, model_id: int) -> int:
-        return await delete_unless_in_use(self._db, table="models", row_id=model_id, session_column="base_model_id")
+        return await delete_unless_in_use(self._db, table="models", row_id=model_id, session_column="base_model_id",
+                                         stream_column="model_id")
