@@ -151,7 +151,7 @@ class StreamSupervisor:
                 message = await process.next_message(limit)
             except TimeoutError:
                 process.kill()
-                await process.wait_exit()
+                await process.wait_exit(5.0)
                 return f"the worker sent nothing for {limit:.0f} s (hung) and was killed"
             if message is None:
                 return failure or process.describe_exit()

@@ -187,4 +187,4 @@ def test_a_killed_worker_is_marked_failed_and_restarted(running: Running) -> Non
     assert failed["telemetry"]["restarts"] >= 0
     back = running.wait(lambda s: s["status"] == "running" and s["telemetry"]["restarts"] >= 1
                         and s["telemetry"]["pid"] not in (None, stream["telemetry"]["pid"]), what="running again")
-    assert back["telemetry"]["last_error"].startswith("the worker was killed by SIGKILL")
+    assert back["telemetry"]["last_error"].startswith("the worker was killed by SIGKILL (killed: out of memory, or kill -9)")
