@@ -24,6 +24,8 @@ from telegram_bot.schemas import (
     RecognitionRead,
     SessionList,
     SessionRead,
+    StreamList,
+    StreamRead,
     SystemSample,
 )
 
@@ -198,6 +200,23 @@ class ApiClient:
         elif expected_count is not None:
             form["expected_count"] = str(expected_count)
         return await self._parsed(RecognitionRead, "POST", "/recognitions", files=files, data=form)
+
+    # --- streams
+    async def streams(self, *, limit: int = 20) -> StreamList:
+        return await self._parsed(StreamList, "GET", "/streams", params={"limit": limit})
+
+    async def stream(self, stream_id: int) -> StreamRead:
+        return await self._parsed(StreamRead, "GET", f"/streams/{stream_id}")
+
+    async def start_stream(self, stream_id: int) -> StreamRead:
+        return await self._parsed(StreamRead, "POST", f"/streams/{stream_id}/start")
+
+    async def stop_stream(self, stream_id: int) -> StreamRead:
+        return await self._parsed(StreamRead, "POST", f"/streams/{stream_id}/stop")
+
+    async def stream_preview(self, stream_id: int) -> bytes:
+        """The latest annotated frame (JPEG); ApiError stream_not_running (409) or no_preview (404) when there is none."""
+        return (await self._request("GET", f"/streams/{stream_id}/preview.jpg")).content
 
     async def fetch(self, url: str) -> bytes:
         """GET a URL the server returned (e.g. an annotated image), given with or without /api/v1."""

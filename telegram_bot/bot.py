@@ -63,7 +63,8 @@ class BotRuntime:
         api = ApiClient.create(settings.api_url, settings.api_key.get_secret_value())
         chat_store = await BotStorage.open(settings.database_path)
         notifier = ProgressNotifier(bot, api, chat_store, edit_interval_s=settings.edit_interval_s,
-                                    poll_interval_s=settings.poll_interval_s)
+                                    poll_interval_s=settings.poll_interval_s,
+                                    crossing_interval_s=settings.crossing_interval_s)
         dispatcher = build_dispatcher(settings, api=api, chat_store=chat_store, notifier=notifier)
         return cls(settings, bot, api, chat_store, notifier, dispatcher)
 

@@ -36,3 +36,10 @@ class SettingsCb(CallbackData, prefix="c"):
 
     action: str
     value: str = ""
+
+
+class StreamCb(CallbackData, prefix="v"):
+    """start / stop / shot (the latest frame) of a stream; list (refresh) and alerts (on or off) of the whole list."""
+
+    action: str
+    id: int = 0

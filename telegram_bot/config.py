@@ -26,6 +26,7 @@ class BotSettings(BaseSettings):
     bot_data_dir: Path = Field(Path("bot_data"), description="Where the bot keeps its SQLite file.")
     poll_interval_s: float = Field(3.0, gt=0, description="Session polling period while the event stream is down.")
     edit_interval_s: float = Field(1.0, ge=0, description="Least time between two edits in one chat.")
+    crossing_interval_s: float = Field(10.0, gt=0, description="Least time between two crossing summaries of a stream.")
     album_wait_s: float = Field(0.8, gt=0, description="How long to collect the photos of one album.")
     log_page_lines: int = Field(15, ge=1, le=100, description="Log lines per page in /logs.")
     log_level: str = Field("info", description="Log level of the bot.")

@@ -7,11 +7,12 @@ from collections.abc import Iterable
 from aiogram.types import InlineKeyboardMarkup, ReplyKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder, ReplyKeyboardBuilder
 
-from telegram_bot.callbacks import LogsCb, ModelCb, SessionCb, SettingsCb, WizardCb
+from telegram_bot.callbacks import LogsCb, ModelCb, SessionCb, SettingsCb, StreamCb, WizardCb
 from telegram_bot.i18n import t
-from telegram_bot.schemas import DatasetRead, ModelRead, SessionRead
+from telegram_bot.schemas import DatasetRead, ModelRead, SessionRead, StreamRead
 
-MENU_KEYS = ("menu-train", "menu-status", "menu-datasets", "menu-models", "menu-recognize", "menu-logs", "menu-settings")
+MENU_KEYS = ("menu-train", "menu-status", "menu-datasets", "menu-models", "menu-recognize", "menu-logs", "menu-streams",
+             "menu-settings")
 EPOCH_PRESETS = (1, 3, 10, 30, 100)
 CONF_PRESETS = ("0.25", "0.4", "0.5", "0.6", "0.75")
 ARCHITECTURES = {"detect": ("yolo11n.yaml", "yolov8n.yaml", "yolo26n.yaml"), "classify": ("yolo11n-cls.yaml",)}
@@ -21,7 +22,7 @@ def main_menu(lang: str) -> ReplyKeyboardMarkup:
     builder = ReplyKeyboardBuilder()
     for key in MENU_KEYS:
         builder.button(text=t(lang, key))
-    builder.adjust(3, 2, 2)
+    builder.adjust(3, 3, 2)
     return builder.as_markup(resize_keyboard=True, is_persistent=True)
 
 
@@ -155,4 +156,26 @@ def settings_conf() -> InlineKeyboardMarkup:
     for conf in CONF_PRESETS:
         builder.button(text=conf, callback_data=SettingsCb(action="setc", value=conf))
     builder.adjust(len(CONF_PRESETS))
+    return builder.as_markup()
+
+
+def stream_is_on(stream: StreamRead) -> bool:
+    """Working, or failed and about to be restarted (enabled): Stop is what applies, else Start."""
+    return stream.status in ("starting", "running", "reconnecting") or (stream.enabled and stream.status == "failed")
+
+
+def stream_actions(streams: Iterable[StreamRead], lang: str, *, alerts: bool) -> InlineKeyboardMarkup:
+    """Start or Stop and Snapshot per stream; Refresh, and stream alerts off (or on) for the chat."""
+    builder = InlineKeyboardBuilder()
+    count = 0
+    for stream in streams:
+        name = stream.name[:24]
+        action, key = ("stop", "stream-stop") if stream_is_on(stream) else ("start", "stream-start")
+        builder.button(text=t(lang, key, name=name), callback_data=StreamCb(action=action, id=stream.id))
+        builder.button(text=t(lang, "stream-snapshot", name=name), callback_data=StreamCb(action="shot", id=stream.id))
+        count += 1
+    builder.button(text=t(lang, "streams-refresh"), callback_data=StreamCb(action="list"))
+    builder.button(text=t(lang, "streams-alerts-off" if alerts else "streams-alerts-on"),
+                   callback_data=StreamCb(action="alerts", id=0 if alerts else 1))
+    builder.adjust(*([2] * count), 2)
     return builder.as_markup()

@@ -2,6 +2,7 @@
 
 The server's state (GET /sessions/{id}) is the truth; events only say when to look. So an event lost while the
 stream was down costs nothing: on reconnect, and every poll while it is down, every followed run is refreshed.
+Stream events on the same connection go to StreamAlerts.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from telegram_bot.i18n import t
 from telegram_bot.keyboards import session_controls
 from telegram_bot.schemas import ServerEvent, SessionRead
 from telegram_bot.storage import BotStorage, Subscription
+from telegram_bot.stream_alerts import STREAM_EVENTS, StreamAlerts
 from telegram_bot.telegram_retry import telegram_call
 
 logger = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ PROGRESS_REFRESH_S = 15.0  # mid-epoch bar updates, for long (GPU) epochs
 
 class ProgressNotifier:
     def __init__(self, bot: Bot, api: ApiClient, storage: BotStorage, *, edit_interval_s: float = 1.0,
-                 poll_interval_s: float = 3.0) -> None:
+                 poll_interval_s: float = 3.0, crossing_interval_s: float = 10.0) -> None:
         self._bot, self._api, self._storage = bot, api, storage
         self._edit_interval_s, self._poll_interval_s = edit_interval_s, poll_interval_s
         self._subs: dict[int, dict[int, Subscription]] = {}
@@ -43,7 +45,8 @@ class ProgressNotifier:
         self._last_text: dict[tuple[int, int], str] = {}
         self._last_refresh: dict[int, float] = {}
         self._told_down: dict[int, str] = {}  # chat -> lang: told the server is unreachable
-        self._stream = EventStream(events_url(api.base_url, "session"), api.api_key,
+        self.streams = StreamAlerts(bot, api, storage, crossing_interval_s=crossing_interval_s)
+        self._stream = EventStream(events_url(api.base_url, f"session,{STREAM_EVENTS}"), api.api_key,
                                    on_event=self.on_event, on_state=self.on_stream_state)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -51,7 +54,8 @@ class ProgressNotifier:
         for sub in await self._storage.active_subscriptions():
             self._subs.setdefault(sub.session_id, {})[sub.chat_id] = sub
         self._mark_dirty(*self._subs)  # catch up on what happened while the bot was down
-        self._tasks = [asyncio.create_task(coro) for coro in (self._stream.run(), self._flush_loop(), self._poll_loop())]
+        loops = (self._stream.run(), self._flush_loop(), self._poll_loop(), self.streams.run())
+        self._tasks = [asyncio.create_task(coro) for coro in loops]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -72,6 +76,9 @@ class ProgressNotifier:
             await self._tell_followers_down()
 
     async def on_event(self, event: ServerEvent) -> None:
+        if event.type.startswith("stream."):
+            self.streams.on_event(event)
+            return
         session_id = event.session_id
         if session_id is None or session_id not in self._subs:
             return

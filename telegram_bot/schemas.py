@@ -142,13 +142,39 @@ class RecognitionRead(ApiModel):
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
+class StreamTelemetry(ApiModel):
+    fps_proc: float = 0.0
+    last_error: str | None = None
+    zone_counts: dict[str, dict[str, int]] = Field(default_factory=dict)  # zone -> class -> objects in it
+    line_counts: dict[str, dict[str, dict[str, int]]] = Field(default_factory=dict)  # line -> class -> {in, out}
+
+
+class StreamRead(ApiModel):
+    id: int
+    name: str
+    enabled: bool
+    status: str  # a plain string, as SessionRead's
+    telemetry: StreamTelemetry = Field(default_factory=StreamTelemetry)
+
+
+class StreamList(ApiModel):
+    items: list[StreamRead]
+    total: int
+
+
 class EventData(ApiModel):
     id: int | None = None
     session_id: int | None = None
+    stream_id: int | None = None
+    status: str | None = None  # stream.status
+    reason: str | None = None
+    line: str | None = None  # stream.crossing
+    class_name: str | None = None
+    direction: str | None = None
 
 
 class ServerEvent(ApiModel):
-    """One message of WS /events; the bot only needs to know which session it concerns."""
+    """One message of WS /events: which session it concerns, or a stream's status change or line crossing."""
 
     type: str = ""
     data: EventData = Field(default_factory=EventData)

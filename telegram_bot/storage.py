@@ -1,4 +1,4 @@
-"""Chat-side state in the bot's own SQLite file: chat settings and which chat follows which session."""
+"""Chat-side state in the bot's own SQLite file: chat settings, which chat follows which session, stream alerts."""
 
 from __future__ import annotations
 
@@ -23,6 +23,11 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     lang TEXT NOT NULL DEFAULT 'ru',
     finished INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (chat_id, session_id)
+);
+CREATE TABLE IF NOT EXISTS stream_watchers (
+    chat_id INTEGER PRIMARY KEY,
+    lang TEXT NOT NULL DEFAULT 'ru',
+    alerts INTEGER NOT NULL DEFAULT 1
 );
 """
 DEFAULT_CONF = 0.5
@@ -107,3 +112,27 @@ class BotStorage:
         query = "SELECT chat_id, session_id, message_id, lang FROM subscriptions WHERE finished = 0"
         async with self._db.execute(query) as cursor:
             return [Subscription(*row) for row in await cursor.fetchall()]
+
+    async def watch_streams(self, *, chat_id: int, lang: str) -> bool:
+        """A chat that opens the stream list hears stream alerts (unless it turned them off); True if it does."""
+        await self._db.execute(
+            "INSERT INTO stream_watchers (chat_id, lang) VALUES (?, ?) ON CONFLICT(chat_id) DO UPDATE SET lang = excluded.lang",
+            (chat_id, lang),
+        )
+        await self._db.commit()
+        async with self._db.execute("SELECT alerts FROM stream_watchers WHERE chat_id = ?", (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        return bool(row and row[0])
+
+    async def set_stream_alerts(self, *, chat_id: int, lang: str, on: bool) -> None:
+        await self._db.execute(
+            "INSERT INTO stream_watchers (chat_id, lang, alerts) VALUES (?, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET lang = excluded.lang, alerts = excluded.alerts",
+            (chat_id, lang, int(on)),
+        )
+        await self._db.commit()
+
+    async def stream_watchers(self) -> dict[int, str]:
+        """chat -> language of every chat that hears stream alerts."""
+        async with self._db.execute("SELECT chat_id, lang FROM stream_watchers WHERE alerts = 1") as cursor:
+            return {int(chat_id): str(lang) for chat_id, lang in await cursor.fetchall()}

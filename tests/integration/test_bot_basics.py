@@ -24,7 +24,7 @@ async def test_start_gives_menu_and_a_stranger_only_one_refusal(live_server: Liv
         await fake.send_text(FakeTelegram.user(ALLOWED_USER, "en"), "/start")
         menu = await fake.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == ALLOWED_USER)
         keyboard = [button["text"] for row in menu.markup()["keyboard"] for button in row]
-        assert "🏋️ Train" in keyboard and "📷 Recognize" in keyboard and len(keyboard) == 7
+        assert "🏋️ Train" in keyboard and "📡 Streams" in keyboard and len(keyboard) == 8
         assert "Hi, Ann" in menu.text
 
         stranger = FakeTelegram.user(STRANGER, "en")

@@ -71,13 +71,13 @@ def test_array_osc_sends_one_message_of_slotted_tracks() -> None:
 
 
 def test_a_dead_or_unresolvable_osc_target_costs_nothing() -> None:
-    dead = OscSink("127.0.0.1", 9, "/td/", "per_slot", slots=64)  # nothing listens on the discard port
+    dead = OscSink("127.0.0.1", 9, "/td/", "per_slot", slots=8)  # nothing listens on the discard port
     nowhere = OscSink("no-such-host.invalid", 7000, "/td/", "per_slot", slots=8)
     started = time.perf_counter()
-    for number in range(200):
+    for number in range(100):
         dead.publish(number, time.time(), TRACKS, {}, {})
         nowhere.publish(number, time.time(), TRACKS, {}, {})
-    assert time.perf_counter() - started < 2.0  # one failed lookup, then no waiting per frame
+    assert time.perf_counter() - started < 2.0  # one failed lookup, then no waiting per frame (~0.1 s here)
     assert nowhere.sent == 0 and nowhere.send_errors >= 1
     dead.close()
     nowhere.close()

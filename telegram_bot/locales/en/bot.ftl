@@ -6,6 +6,7 @@ menu-datasets = 🗂 Datasets
 menu-models = 🧠 Models
 menu-recognize = 📷 Recognize
 menu-logs = 📜 Logs
+menu-streams = 📡 Streams
 menu-settings = ⚙️ Settings
 start =
     Hi, { $name }! I drive the training and recognition server.
@@ -160,3 +161,36 @@ settings-enter-check = Send the expected number of objects (e.g. <code>11</code>
 settings-bad-check = I did not get that. A number (<code>11</code>) or <code>name=count</code> pairs, comma-separated.
 settings-saved = Saved.
 settings-auto = Auto
+
+## Streams
+
+streams-title = <b>Streams</b>
+streams-empty =
+    No streams yet. An admin creates one with the API (POST /streams), for example:
+    { $example }
+    Then it appears here with Start, Stop and Snapshot buttons.
+stream-status-starting = starting
+stream-status-running = running
+stream-status-reconnecting = reconnecting
+stream-status-stopped = stopped
+stream-status-failed = failed
+stream-fps = { $fps } fps
+stream-lines = Lines:
+stream-zones = Zones:
+stream-in-out = in { $n_in } / out { $n_out }
+stream-start = ▶️ Start { $name }
+stream-stop = ⏹ Stop { $name }
+stream-snapshot = 📸 { $name }
+streams-refresh = 🔄 Refresh
+streams-alerts-off = 🔕 Mute alerts
+streams-alerts-on = 🔔 Alerts on
+streams-alerts-now-off = Stream alerts are off in this chat.
+streams-alerts-now-on = Stream alerts are on in this chat.
+stream-started = Stream “{ $name }” started.
+stream-stopped = Stream “{ $name }” stopped.
+stream-not-running = Stream “{ $name }” is not running, so there is no frame. Start it first.
+stream-no-frame = Stream “{ $name }” has not processed a frame yet. Try again in a moment.
+stream-alert-failed = ❌ Stream “{ $name }” failed; the server restarts it.
+stream-alert-reconnecting = 🔄 Stream “{ $name }” lost its source, reconnecting…
+stream-alert-recovered = ✅ Stream “{ $name }” is running again.
+stream-alert-crossings = 🚶 “{ $name }” crossings:

@@ -6,6 +6,7 @@ menu-datasets = 🗂 Датасеты
 menu-models = 🧠 Модели
 menu-recognize = 📷 Распознать
 menu-logs = 📜 Логи
+menu-streams = 📡 Потоки
 menu-settings = ⚙️ Настройки
 start =
     Привет, { $name }! Я управляю сервером обучения и распознавания.
@@ -160,3 +161,36 @@ settings-enter-check = Пришлите ожидаемое число объек
 settings-bad-check = Не понял. Число (<code>11</code>) или пары <code>имя=количество</code> через запятую.
 settings-saved = Сохранено.
 settings-auto = Авто
+
+## Streams
+
+streams-title = <b>Потоки</b>
+streams-empty =
+    Потоков пока нет. Администратор создаёт их через API (POST /streams), например:
+    { $example }
+    После этого поток появится здесь с кнопками Запуск, Стоп и Кадр.
+stream-status-starting = запускается
+stream-status-running = работает
+stream-status-reconnecting = переподключается
+stream-status-stopped = остановлен
+stream-status-failed = сбой
+stream-fps = { $fps } к/с
+stream-lines = Линии:
+stream-zones = Зоны:
+stream-in-out = вход { $n_in } / выход { $n_out }
+stream-start = ▶️ Запуск { $name }
+stream-stop = ⏹ Стоп { $name }
+stream-snapshot = 📸 { $name }
+streams-refresh = 🔄 Обновить
+streams-alerts-off = 🔕 Без уведомлений
+streams-alerts-on = 🔔 Уведомлять
+streams-alerts-now-off = Уведомления о потоках в этом чате выключены.
+streams-alerts-now-on = Уведомления о потоках в этом чате включены.
+stream-started = Поток «{ $name }» запущен.
+stream-stopped = Поток «{ $name }» остановлен.
+stream-not-running = Поток «{ $name }» не запущен, кадра нет. Сначала запустите его.
+stream-no-frame = Поток «{ $name }» ещё не обработал ни одного кадра. Попробуйте чуть позже.
+stream-alert-failed = ❌ Сбой потока «{ $name }»; сервер перезапускает его.
+stream-alert-reconnecting = 🔄 Поток «{ $name }» потерял источник, переподключаюсь…
+stream-alert-recovered = ✅ Поток «{ $name }» снова работает.
+stream-alert-crossings = 🚶 «{ $name }», пересечения:
