@@ -9,9 +9,10 @@
 2. Frame-to-OSC latency: a source at half the model's rate (a frame never waits for the previous one), an OSC
    server here receives the bundles; latency = arrival - the frame's capture_ts. Target: p95 within the
    in-process tracking p95 + 10 ms.
-3. Behind live: a source twice as fast as the model for 60 s (--quick: 20 s). How old the newest OSC frame is when
-   it arrives, over the last 10 s, and how many frames were dropped. Target: bounded, under 2 frame-processing
-   times (1 / fps_proc), with frames dropped instead.
+3. Behind live: a source twice as fast as the model for 60 s (--quick: 20 s). How old each OSC frame is when it
+   arrives (arrival - capture_ts), over the last 10 s, and how many frames were dropped. Target: bounded, p95
+   under 2 frame-processing times (1 / fps_proc), with frames dropped instead. The arrival time is taken by a
+   python-osc server in this process, on the same 2 cores, so its max includes this process being scheduled late.
 
 Both sides use every core for torch. Without --weights an untrained yolov8n (640 px) is used: as fast as a trained
 one, but it finds little to track; a detector that finds the drawn shapes makes tracking do real work.
@@ -142,11 +143,12 @@ def main() -> None:
           f"(worker's own end_to_end p95 {quiet['latency_ms']['end_to_end']['p95']} ms)")
     recent = behind[-max(1, int(len(behind) * 10 / behind_s)):]
     frame_time = 1000 / max(flooded["fps_proc"], 1e-6)
-    print(f"behind live after {behind_s} s (source {rate * 2:.1f} fps): newest OSC frame p50 "
-          f"{percentile(recent, 0.5):.1f} ms, **max {max(recent):.1f} ms** old = {max(recent) / frame_time:.2f} frame "
-          f"times of {frame_time:.1f} ms (target < 2); dropped {flooded['dropped_frames']} of {flooded['frames_in']} "
-          f"frames, queue {flooded['queue_size']}")
-
+    p95, p99 = percentile(recent, 0.95), percentile(recent, 0.99)
+    print(f"behind live after {behind_s} s (source {rate * 2:.1f} fps): age of each OSC frame on arrival, last 10 s: "
+          f"p50 {percentile(recent, 0.5):.1f}, **p95 {p95:.1f}**, p99 {p99:.1f}, max {max(recent):.1f} ms; "
+          f"p95 = {p95 / frame_time:.2f} frame times of {frame_time:.1f} ms (target < 2; worker's own end_to_end p95 "
+          f"{flooded['latency_ms']['end_to_end']['p95']} ms); dropped {flooded['dropped_frames']} of "
+          f"{flooded['frames_in']} frames, queue {flooded['queue_size']}")
 
 if __name__ == "__main__":
     main()

@@ -136,13 +136,14 @@ async def preview_mjpeg(
         sent = -1
         while supervisor.is_running(stream.id):
             live = supervisor.state(stream.id)
-            if live.preview is not None and live.preview_seq != sent:
-                sent = live.preview_seq
-                yield (f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(live.preview)}\r\n\r\n"
-                       ).encode() + live.preview + b"\r\n"
-                await asyncio.sleep(1.0 / fps)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(live.preview_changed.wait(), 2.0)
+            if live.preview is None or live.preview_seq == sent:  # nothing new: wait for the next (or re-check)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(live.preview_changed.wait(), 2.0)
+                continue
+            sent = live.preview_seq
+            yield (f"--{MJPEG_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(live.preview)}\r\n\r\n"
+                   ).encode() + live.preview + b"\r\n"
+            await asyncio.sleep(1.0 / fps)
 
     return StreamingResponse(parts(), media_type=f"multipart/x-mixed-replace; boundary={MJPEG_BOUNDARY}",
                              headers={"Cache-Control": "no-store"})

@@ -38,7 +38,7 @@ async def create_stream(http: httpx.AsyncClient, tracking_weights: Path, video: 
     uploaded = await http.post("/videos", files={"file": ("v.mp4", video.read_bytes())})
     assert uploaded.status_code == 201, uploaded.text
     created = await http.post("/streams", json={
-        "name": "door", "source": f"video:{uploaded.json()['id']}", "model": model.json()["id"], "conf": 0.5,
+        "name": "door", "source": f"video:{uploaded.json()['id']}", "model": model.json()["id"], "conf": 0.3,
         "iou": 0.45, "lines": [{"name": "middle", "start": [0.5, 0.0], "end": [0.5, 1.0]}],
         "zones": [{"name": "top", "points": [[0, 0], [1, 0], [1, 0.5], [0, 0.5]]}]})
     assert created.status_code == 201, created.text

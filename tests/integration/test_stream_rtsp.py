@@ -47,7 +47,7 @@ def test_an_rtsp_camera_is_tracked_and_reconnected(rtsp_ready: None, api: tuple[
     http, model = api
     with RtspServer(write_video(tmp_path / "paths.mp4", frames=60, fps=15), fps=15) as camera:
         created = http.post("/streams", json={"name": "rtsp-cam", "source": camera.url, "model": model,
-                                              "enabled": True, "conf": 0.5, "iou": 0.45})
+                                              "enabled": True, "conf": 0.3, "iou": 0.45})
         assert created.status_code == 201, created.text
         stream = created.json()
         running = _wait(http, stream["id"], lambda s: s["status"] == "running"

@@ -109,7 +109,7 @@ def test_a_camera_password_is_masked_for_readers(api: Api) -> None:
 def test_an_mjpeg_camera_that_goes_away_is_reconnected(api: Api) -> None:
     camera = MjpegCamera(fps=15).start()
     try:
-        stream = api.http.post("/streams", json=api.body(source=camera.url, enabled=True, conf=0.5, iou=0.45)).json()
+        stream = api.http.post("/streams", json=api.body(source=camera.url, enabled=True, conf=0.3, iou=0.45)).json()
         api.wait(stream["id"], lambda s: s["status"] == "running" and s["telemetry"]["frames_processed"] > 10)
         tracks = api.http.get(f"/streams/{stream['id']}/tracks").json()["tracks"]
         assert {t["name"] for t in tracks} & {"square", "circle"}, tracks

@@ -60,7 +60,7 @@ def running(tracking_weights: Path, tmp_path_factory: pytest.TempPathFactory) ->
         assert uploaded.status_code == 201, uploaded.text
         created = http.post("/streams", json={
             "name": "tray", "source": f"video:{uploaded.json()['id']}", "model": model.json()["id"],
-            "conf": 0.5, "iou": 0.45, "objects_max": 4, "persistence_ms": 500,
+            "conf": 0.3, "iou": 0.45, "objects_max": 4, "persistence_ms": 500,
             "lines": [{"name": "middle", "start": [0.5, 0.0], "end": [0.5, 1.0]}],
             "zones": [{"name": "top", "points": [[0, 0], [1, 0], [1, 0.5], [0, 0.5]]}],
             "sinks": {"osc": {"host": "127.0.0.1", "port": osc.port, "address_prefix": PREFIX}}})
@@ -172,7 +172,7 @@ def test_changed_settings_apply_without_a_restart(running: Running) -> None:
     quiet = running.osc.wait_for(lambda m: sum(1 for x in m if x.address == f"{PREFIX}count") >= 10, timeout=20)
     counts = [x.args[0] for x in quiet if x.address == f"{PREFIX}count"]
     assert counts[-5:] == [0] * 5, counts  # nothing is that sure: the new threshold is in force
-    restored = running.http.patch(f"/streams/{stream}", json={"conf": 0.5})
+    restored = running.http.patch(f"/streams/{stream}", json={"conf": 0.3})
     assert restored.status_code == 200
     running.osc.clear()
     running.osc.wait_for(lambda m: any(x.address == f"{PREFIX}count" and x.args[0] >= 1 for x in m), timeout=20)
