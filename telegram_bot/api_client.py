@@ -16,12 +16,16 @@ from telegram_bot.schemas import (
     DatasetList,
     DatasetRead,
     ErrorResponse,
+    EvaluationRead,
     Health,
     LogList,
+    ModelExport,
     ModelList,
     ModelRead,
     QueueRead,
+    RecognitionList,
     RecognitionRead,
+    RecognitionSummary,
     SessionList,
     SessionRead,
     StreamList,
@@ -145,8 +149,16 @@ class ApiClient:
     async def queue(self) -> QueueRead:
         return await self._parsed(QueueRead, "GET", "/queue")
 
-    async def sessions(self, *, limit: int = 10, statuses: tuple[str, ...] = ()) -> SessionList:
-        return await self._parsed(SessionList, "GET", "/sessions", params={"limit": limit, "status": list(statuses)})
+    async def sessions(self, *, limit: int = 10, statuses: tuple[str, ...] = (), offset: int = 0,
+                       as_of: int | None = None) -> SessionList:
+        params: dict[str, Any] = {"limit": limit, "offset": offset, "status": list(statuses)}
+        return await self._parsed(SessionList, "GET", "/sessions", params={**params, **({"as_of": as_of} if as_of else {})})
+
+    async def set_priority(self, session_id: int, priority: int) -> SessionRead:
+        return await self._parsed(SessionRead, "PATCH", f"/sessions/{session_id}", json={"priority": priority})
+
+    async def delete_session(self, session_id: int) -> None:
+        await self._request("DELETE", f"/sessions/{session_id}")
 
     async def session(self, session_id: int) -> SessionRead:
         return await self._parsed(SessionRead, "GET", f"/sessions/{session_id}")
@@ -185,8 +197,24 @@ class ApiClient:
     async def model(self, model_id: int) -> ModelRead:
         return await self._parsed(ModelRead, "GET", f"/models/{model_id}")
 
-    async def download_model(self, model_id: int) -> bytes:
-        return (await self._request("GET", f"/models/{model_id}/download")).content
+    async def download_model(self, model_id: int, *, fmt: str = "pt") -> bytes:
+        return (await self._request("GET", f"/models/{model_id}/download", params={"format": fmt})).content
+
+    async def upload_model(self, filename: str, content: bytes) -> ModelRead:
+        return await self._parsed(ModelRead, "POST", "/models", files={"file": (filename, content, "application/octet-stream")},
+                                  data={"name": filename.rsplit(".", 1)[0][:100]})
+
+    async def delete_model(self, model_id: int) -> None:
+        await self._request("DELETE", f"/models/{model_id}")
+
+    async def export_model(self, model_id: int) -> ModelExport:
+        return await self._parsed(ModelExport, "POST", f"/models/{model_id}/export", params={"format": "onnx"})
+
+    async def evaluate_model(self, model_id: int, dataset_id: int) -> EvaluationRead:
+        return await self._parsed(EvaluationRead, "POST", f"/models/{model_id}/evaluate", json={"dataset": dataset_id})
+
+    async def evaluation(self, evaluation_id: int) -> EvaluationRead:
+        return await self._parsed(EvaluationRead, "GET", f"/evaluations/{evaluation_id}")
 
     # --- recognition
     async def recognize(
@@ -200,6 +228,19 @@ class ApiClient:
         elif expected_count is not None:
             form["expected_count"] = str(expected_count)
         return await self._parsed(RecognitionRead, "POST", "/recognitions", files=files, data=form)
+
+    async def recognitions(self, *, user: str, limit: int, offset: int, as_of: int | None = None) -> RecognitionList:
+        params: dict[str, Any] = {"user": user, "limit": limit, "offset": offset, **({"as_of": as_of} if as_of else {})}
+        return await self._parsed(RecognitionList, "GET", "/recognitions", params=params)
+
+    async def recognition(self, recognition_id: int) -> RecognitionRead:
+        return await self._parsed(RecognitionRead, "GET", f"/recognitions/{recognition_id}")
+
+    async def recognition_summary(self) -> RecognitionSummary:
+        return await self._parsed(RecognitionSummary, "GET", "/recognitions/summary", params={"by": "user"})
+
+    async def explain(self, recognition_id: int, image: int) -> bytes:
+        return (await self._request("GET", f"/recognitions/{recognition_id}/images/{image}/explain")).content
 
     # --- streams
     async def streams(self, *, limit: int = 20) -> StreamList:

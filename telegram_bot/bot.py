@@ -12,6 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 
+from telegram_bot.ai.assistant import Assistant
 from telegram_bot.albums import AlbumCollector
 from telegram_bot.api_client import ApiClient
 from telegram_bot.config import OFFICIAL_BOT_API, BotSettings
@@ -36,8 +37,10 @@ def create_bot(settings: BotSettings) -> Bot:
 
 
 def build_dispatcher(settings: BotSettings, *, api: ApiClient, chat_store: BotStorage, notifier: ProgressNotifier) -> Dispatcher:
+    assistant = Assistant.from_settings(settings)  # Chat with AI; its LLM client is closed with the dispatcher
     dispatcher = Dispatcher(storage=MemoryStorage(), settings=settings, chat_store=chat_store, notifier=notifier,
-                            albums=AlbumCollector(settings.album_wait_s))
+                            albums=AlbumCollector(settings.album_wait_s), assistant=assistant)
+    dispatcher.shutdown.register(assistant.close)
     setup_i18n(dispatcher)  # first: the refusal of a stranger is in their language too
     dispatcher.update.outer_middleware(AccessMiddleware(settings.allowed_users))
     dispatcher.update.outer_middleware(ContextMiddleware(api))
@@ -64,7 +67,8 @@ class BotRuntime:
         chat_store = await BotStorage.open(settings.database_path)
         notifier = ProgressNotifier(bot, api, chat_store, edit_interval_s=settings.edit_interval_s,
                                     poll_interval_s=settings.poll_interval_s,
-                                    crossing_interval_s=settings.crossing_interval_s)
+                                    crossing_interval_s=settings.crossing_interval_s,
+                                    allowed_users=settings.allowed_users)
         dispatcher = build_dispatcher(settings, api=api, chat_store=chat_store, notifier=notifier)
         return cls(settings, bot, api, chat_store, notifier, dispatcher)
 

@@ -30,6 +30,13 @@ class BotSettings(BaseSettings):
     album_wait_s: float = Field(0.8, gt=0, description="How long to collect the photos of one album.")
     log_page_lines: int = Field(15, ge=1, le=100, description="Log lines per page in /logs.")
     log_level: str = Field("info", description="Log level of the bot.")
+    llm_base_url: str = Field("", description="OpenAI-compatible API base for Chat with AI, e.g. http://127.0.0.1:11434/v1.")
+    llm_model: str = Field("", description="The model name the LLM server knows, e.g. qwen2.5:7b.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer token for the LLM server, if it wants one.")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Longest wait for one answer of the LLM.")
+    llm_max_rounds: int = Field(5, ge=1, le=20, description="Most tool-call rounds for one question.")
+    llm_history_turns: int = Field(8, ge=1, le=100, description="Questions (with their answers) remembered per chat.")
+    llm_tool_result_chars: int = Field(4000, ge=200, le=100_000, description="Tool results are trimmed to this size.")
 
     @field_validator("allowed_users", mode="before")
     @classmethod

@@ -12,7 +12,7 @@ from telegram_bot.i18n import t
 from telegram_bot.schemas import DatasetRead, ModelRead, SessionRead, StreamRead
 
 MENU_KEYS = ("menu-train", "menu-status", "menu-datasets", "menu-models", "menu-recognize", "menu-logs", "menu-streams",
-             "menu-settings")
+             "ai-menu", "menu-settings")
 EPOCH_PRESETS = (1, 3, 10, 30, 100)
 CONF_PRESETS = ("0.25", "0.4", "0.5", "0.6", "0.75")
 ARCHITECTURES = {"detect": ("yolo11n.yaml", "yolov8n.yaml", "yolo26n.yaml"), "classify": ("yolo11n-cls.yaml",)}
@@ -22,7 +22,7 @@ def main_menu(lang: str) -> ReplyKeyboardMarkup:
     builder = ReplyKeyboardBuilder()
     for key in MENU_KEYS:
         builder.button(text=t(lang, key))
-    builder.adjust(3, 3, 2)
+    builder.adjust(3)
     return builder.as_markup(resize_keyboard=True, is_persistent=True)
 
 
@@ -123,12 +123,16 @@ def log_pages(session_id: int, *, offset: int, page: int, total: int, lang: str)
 
 
 def model_actions(models: Iterable[ModelRead], lang: str) -> InlineKeyboardMarkup | None:
+    """Details, File and (detection models) Use: a row per model."""
     builder = InlineKeyboardBuilder()
+    rows = []
     for model in models:
+        rows.append(3 if model.task == "detect" else 2)
+        builder.button(text=t(lang, "model-details", id=model.id), callback_data=ModelCb(action="info", id=model.id))
         builder.button(text=t(lang, "model-send", id=model.id), callback_data=ModelCb(action="file", id=model.id))
         if model.task == "detect":
             builder.button(text=t(lang, "model-use", id=model.id), callback_data=ModelCb(action="use", id=model.id))
-    builder.adjust(2)
+    builder.adjust(*rows)
     markup = builder.as_markup()
     return markup if markup.inline_keyboard else None
 
@@ -136,9 +140,9 @@ def model_actions(models: Iterable[ModelRead], lang: str) -> InlineKeyboardMarku
 def settings_menu(lang: str) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for action, key in (("model", "settings-model"), ("conf", "settings-conf"), ("check", "settings-check"),
-                        ("clear", "settings-clear")):
+                        ("clear", "settings-clear"), ("notify", "settings-notify")):
         builder.button(text=t(lang, key), callback_data=SettingsCb(action=action))
-    builder.adjust(2, 2)
+    builder.adjust(2, 2, 1)
     return builder.as_markup()
 
 

@@ -45,7 +45,8 @@ class AccessMiddleware(BaseMiddleware):
 
 
 class ContextMiddleware(BaseMiddleware):
-    """Gives handlers `lang` (the locale aiogram_i18n chose) and `api` (calls attributed to the user)."""
+    """Gives handlers `lang` (the locale aiogram_i18n chose) and `api` (calls attributed to the user); remembers the
+    chat's language."""
 
     def __init__(self, api: ApiClient) -> None:
         self._api = api
@@ -54,4 +55,7 @@ class ContextMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         data["lang"] = data["i18n"].locale
         data["api"] = self._api.for_user(user.id) if user else self._api
+        chat, store = data.get("event_chat"), data.get("chat_store")
+        if chat is not None and store is not None:  # announcements the bot sends on its own speak the chat's language
+            await store.remember_lang(chat.id, data["lang"])
         return await handler(event, data)

@@ -2,7 +2,8 @@
 
 The server's state (GET /sessions/{id}) is the truth; events only say when to look. So an event lost while the
 stream was down costs nothing: on reconnect, and every poll while it is down, every followed run is refreshed.
-Stream events on the same connection go to StreamAlerts.
+Stream events on the same connection go to StreamAlerts; which chats hear of a run on their own (a `session.status`
+event, or the catch-up on each connection) is RunAnnouncer's business.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterable
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError, TelegramRetryAfter
@@ -21,6 +23,7 @@ from telegram_bot.event_stream import EventStream, events_url
 from telegram_bot.formatting import ended_text, failure_text, final_caption, session_card
 from telegram_bot.i18n import t
 from telegram_bot.keyboards import session_controls
+from telegram_bot.run_announcer import RunAnnouncer
 from telegram_bot.schemas import ServerEvent, SessionRead
 from telegram_bot.storage import BotStorage, Subscription
 from telegram_bot.stream_alerts import STREAM_EVENTS, StreamAlerts
@@ -35,7 +38,8 @@ PROGRESS_REFRESH_S = 15.0  # mid-epoch bar updates, for long (GPU) epochs
 
 class ProgressNotifier:
     def __init__(self, bot: Bot, api: ApiClient, storage: BotStorage, *, edit_interval_s: float = 1.0,
-                 poll_interval_s: float = 3.0, crossing_interval_s: float = 10.0) -> None:
+                 poll_interval_s: float = 3.0, crossing_interval_s: float = 10.0,
+                 allowed_users: Iterable[int] = ()) -> None:
         self._bot, self._api, self._storage = bot, api, storage
         self._edit_interval_s, self._poll_interval_s = edit_interval_s, poll_interval_s
         self._subs: dict[int, dict[int, Subscription]] = {}
@@ -48,7 +52,9 @@ class ProgressNotifier:
         self.streams = StreamAlerts(bot, api, storage, crossing_interval_s=crossing_interval_s)
         self._stream = EventStream(events_url(api.base_url, f"session,{STREAM_EVENTS}"), api.api_key,
                                    on_event=self.on_event, on_state=self.on_stream_state)
+        self.runs = RunAnnouncer(api, storage, allowed_users, self.follow)
         self._tasks: list[asyncio.Task[None]] = []
+        self._announcing: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
         for sub in await self._storage.active_subscriptions():
@@ -58,14 +64,21 @@ class ProgressNotifier:
         self._tasks = [asyncio.create_task(coro) for coro in loops]
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in [*self._tasks, *self._announcing]:
             task.cancel()
-        for task in self._tasks:
+        for task in [*self._tasks, *self._announcing]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def follow(self, chat_id: int, session: SessionRead, lang: str) -> None:
-        """Post the run's progress message in the chat and keep it up to date."""
+    async def follow(self, chat_id: int, session: SessionRead, lang: str) -> bool:
+        """Post the run's progress message in the chat, once, and keep it up to date; False when the chat's
+        notifications are "none"."""
+        if await self._storage.notify_mode(chat_id) == "none":
+            return False
+        # An ended run gets a new message only when it is queued again (resumed), never for a late event.
+        resumed = session.status == "queued"
+        if not await self._storage.claim(chat_id=chat_id, session_id=session.id, lang=lang, resumed=resumed):
+            return True  # posted already (announced, or followed before a restart)
         message = await self._bot.send_message(chat_id, session_card(session, lang),
                                                reply_markup=session_controls(session, lang))
         await self._storage.subscribe(chat_id=chat_id, session_id=session.id, message_id=message.message_id, lang=lang)
@@ -74,11 +87,14 @@ class ProgressNotifier:
         self._mark_dirty(session.id)
         if self._stream.connected is False:  # the connection dropped just as this run was followed: say so, not silence
             await self._tell_followers_down()
+        return True
 
     async def on_event(self, event: ServerEvent) -> None:
         if event.type.startswith("stream."):
             self.streams.on_event(event)
             return
+        if event.type == "session.status":
+            self._announce(SessionRead.model_validate(event.data.model_dump()))
         session_id = event.session_id
         if session_id is None or session_id not in self._subs:
             return
@@ -86,9 +102,16 @@ class ProgressNotifier:
         if event.type in REFRESH_EVENTS or (event.type == "session.progress" and stale):
             self._mark_dirty(session_id)
 
+    def _announce(self, session: SessionRead) -> None:
+        """In a task of its own: a slow chat must not hold up the events behind it."""
+        task = asyncio.create_task(self.runs.on_session(session))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
     async def on_stream_state(self, connected: bool) -> None:
         if connected:
             self._mark_dirty(*self._subs)
+            await self.runs.catch_up()
             told, self._told_down = self._told_down, {}
             await self._broadcast("stream-up", told)
         else:
@@ -167,6 +190,8 @@ class ProgressNotifier:
         return True
 
     async def _edit(self, sub: Subscription, text: str, session: SessionRead) -> None:
+        if not sub.message_id:  # claimed, but the bot stopped before the message went out: only its end is told
+            return
         try:
             await telegram_call(lambda: self._bot.edit_message_text(  # attempts=1: the bot's middleware waited already
                 text=text, chat_id=sub.chat_id, message_id=sub.message_id,

@@ -38,7 +38,11 @@ class SessionProgress(ApiModel):
 class SessionRead(ApiModel):
     id: int
     name: str
+    kind: str = "train"  # evaluate: a queued model evaluation
     model: str
+    priority: int = 0
+    created_at: float = 0.0
+    on_behalf_of: str | None = None
     status: str  # a plain string: a state added to the server must not make the bot fail to parse the session
     progress: SessionProgress
     latest_metrics: dict[str, float] = Field(default_factory=dict)
@@ -91,7 +95,10 @@ class ModelRead(ApiModel):
     name: str
     task: str
     architecture: str
+    classes: list[str] = Field(default_factory=list)
     metrics: dict[str, float] = Field(default_factory=dict)
+    source: str = ""
+    session_id: int | None = None
     size_bytes: int
 
 
@@ -135,6 +142,7 @@ class RecognitionParams(ApiModel):
 
 class RecognitionRead(ApiModel):
     id: int
+    created_at: float = 0.0
     model_id: int | None
     params: RecognitionParams
     verdict: str | None  # None while an async batch (mode=async) is still running
@@ -162,7 +170,47 @@ class StreamList(ApiModel):
     total: int
 
 
+class RecognitionList(ApiModel):
+    items: list[RecognitionRead]
+    total: int
+
+
+class SummaryGroup(ApiModel):
+    key: str | int | None
+    count: int
+    complete: int
+    incomplete: int = 0
+    unchecked: int = 0
+
+
+class RecognitionSummary(ApiModel):
+    groups: list[SummaryGroup]
+
+
+class EvaluationRead(ApiModel):
+    id: int
+    session_id: int
+    status: str
+    model_id: int | None
+    split: str
+    metrics: dict[str, float] | None = None
+    per_class: dict[str, dict[str, float]] | None = None
+    error: str | None = None
+
+
+class ModelExport(ApiModel):
+    model_id: int
+    format: str
+    imgsz: int
+    size_bytes: int
+    download_url: str
+
+
 class EventData(ApiModel):
+    """The fields the bot reads; session.status carries the whole session, kept as extra fields."""
+
+    model_config = ConfigDict(extra="allow")
+
     id: int | None = None
     session_id: int | None = None
     stream_id: int | None = None

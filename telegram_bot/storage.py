@@ -1,4 +1,5 @@
-"""Chat-side state in the bot's own SQLite file: chat settings, which chat follows which session, stream alerts."""
+"""Chat-side state in the bot's own SQLite file: chat settings, which chat follows which session (each run's
+progress message is claimed once per chat), notifications per chat, stream alerts."""
 
 from __future__ import annotations
 
@@ -29,7 +30,18 @@ CREATE TABLE IF NOT EXISTS stream_watchers (
     lang TEXT NOT NULL DEFAULT 'ru',
     alerts INTEGER NOT NULL DEFAULT 1
 );
+CREATE TABLE IF NOT EXISTS chat_notify (
+    chat_id INTEGER PRIMARY KEY,
+    mode TEXT,
+    lang TEXT NOT NULL DEFAULT 'ru'
+);
+CREATE TABLE IF NOT EXISTS bot_state (
+    key TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
 """
+NOTIFY_MODES = ("all", "mine", "none")
+DEFAULT_NOTIFY = "mine"
 DEFAULT_CONF = 0.5
 
 
@@ -55,6 +67,7 @@ class BotStorage:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        self._langs: dict[int, str] = {}  # what chat_notify holds, so a message costs no write
 
     @classmethod
     async def open(cls, path: Path) -> BotStorage:
@@ -108,6 +121,18 @@ class BotStorage:
         await self._db.commit()
         return cursor.rowcount == 1
 
+    async def claim(self, *, chat_id: int, session_id: int, lang: str, resumed: bool = False) -> bool:
+        """True for the one caller that may post the run's progress message in the chat: never announced there
+        before, or (`resumed`: queued again) announced and ended before. `message_id` is set once it is sent."""
+        cursor = await self._db.execute(
+            "INSERT INTO subscriptions (chat_id, session_id, message_id, lang) VALUES (?, ?, 0, ?) "
+            "ON CONFLICT(chat_id, session_id) DO UPDATE SET message_id = 0, lang = excluded.lang, finished = 0 "
+            "WHERE finished = 1 AND ?",
+            (chat_id, session_id, lang, int(resumed)),
+        )
+        await self._db.commit()
+        return cursor.rowcount == 1
+
     async def active_subscriptions(self) -> list[Subscription]:
         query = "SELECT chat_id, session_id, message_id, lang FROM subscriptions WHERE finished = 0"
         async with self._db.execute(query) as cursor:
@@ -133,6 +158,46 @@ class BotStorage:
         await self._db.commit()
 
     async def stream_watchers(self) -> dict[int, str]:
-        """chat -> language of every chat that hears stream alerts."""
-        async with self._db.execute("SELECT chat_id, lang FROM stream_watchers WHERE alerts = 1") as cursor:
+        """chat -> language of every chat that hears stream alerts: it opened the Streams list, or its notifications
+        are "all runs"; not when it muted them (Mute alerts) or its notifications are "none"."""
+        query = ("SELECT w.chat_id, w.lang FROM stream_watchers w LEFT JOIN chat_notify n ON n.chat_id = w.chat_id "
+                 "WHERE w.alerts = 1 AND COALESCE(n.mode, '') != 'none' "
+                 "UNION SELECT n.chat_id, n.lang FROM chat_notify n LEFT JOIN stream_watchers w ON w.chat_id = n.chat_id "
+                 "WHERE n.mode = 'all' AND COALESCE(w.alerts, 1) = 1")
+        async with self._db.execute(query) as cursor:
             return {int(chat_id): str(lang) for chat_id, lang in await cursor.fetchall()}
+
+    async def remember_lang(self, chat_id: int, lang: str) -> None:
+        """The chat's language, for messages the bot sends on its own (announcements)."""
+        if self._langs.get(chat_id) == lang:
+            return
+        await self._db.execute("INSERT INTO chat_notify (chat_id, lang) VALUES (?, ?) "
+                               "ON CONFLICT(chat_id) DO UPDATE SET lang = excluded.lang", (chat_id, lang))
+        await self._db.commit()
+        self._langs[chat_id] = lang
+
+    async def set_notify(self, *, chat_id: int, mode: str, lang: str) -> None:
+        await self._db.execute("INSERT INTO chat_notify (chat_id, mode, lang) VALUES (?, ?, ?) ON CONFLICT(chat_id) "
+                               "DO UPDATE SET mode = excluded.mode, lang = excluded.lang", (chat_id, mode, lang))
+        await self._db.commit()
+        self._langs[chat_id] = lang
+
+    async def notify_mode(self, chat_id: int) -> str:
+        async with self._db.execute("SELECT mode FROM chat_notify WHERE chat_id = ?", (chat_id,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row and row[0] else DEFAULT_NOTIFY
+
+    async def notify_prefs(self) -> dict[int, tuple[str | None, str]]:
+        """chat -> (mode, or None for the default; language) of every chat the bot knows."""
+        async with self._db.execute("SELECT chat_id, mode, lang FROM chat_notify") as cursor:
+            return {int(chat): (mode, str(lang)) for chat, mode, lang in await cursor.fetchall()}
+
+    async def state(self, key: str) -> int | None:
+        async with self._db.execute("SELECT value FROM bot_state WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else None
+
+    async def set_state(self, key: str, value: int) -> None:
+        await self._db.execute("INSERT INTO bot_state (key, value) VALUES (?, ?) "
+                               "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+        await self._db.commit()

@@ -1,6 +1,8 @@
 """Stream alerts for the chats that watch streams: trouble and recovery, and line crossings summed up.
 
-Streams have no owner, so every watching chat hears every stream. A busy line never floods a chat: crossings are
+Streams have no owner, so every watching chat hears every stream. Who watches follows the chat's Notifications
+(BotStorage.stream_watchers): "all runs" hears them, "runs I started" once it opened the Streams list, "none" never;
+Mute alerts silences a chat in any case. A busy line never floods a chat: crossings are
 gathered per stream and sent as one summary at most every `crossing_interval_s`. A failing stream that the server
 restarts again and again is announced once, and once more when it runs again.
 """

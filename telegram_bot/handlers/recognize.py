@@ -1,10 +1,11 @@
-"""Photos, image documents and albums are recognized with the chat's settings."""
+"""Photos, image documents and albums are recognized with the chat's settings; each answer has Why? buttons."""
 
 from __future__ import annotations
 
 from aiogram import Bot, F, Router
 from aiogram.types import BufferedInputFile, InputMediaPhoto, Message
 
+from telegram_bot.action_keyboards import explain_buttons
 from telegram_bot.albums import AlbumCollector
 from telegram_bot.api_client import ApiClient
 from telegram_bot.formatting import recognition_caption, recognition_summary
@@ -68,7 +69,7 @@ async def recognize_album(message: Message, bot: Bot, api: ApiClient, chat_store
             await message.answer_photo(media[0].media)
         else:
             await message.answer_media_group(media)
-    await message.answer(recognition_summary(recognition, lang))
+    await message.answer(recognition_summary(recognition, lang), reply_markup=explain_buttons(recognition, lang))
 
 
 async def recognize_photo(message: Message, bot: Bot, api: ApiClient, chat_store: BotStorage, lang: str) -> None:
@@ -79,7 +80,8 @@ async def recognize_photo(message: Message, bot: Bot, api: ApiClient, chat_store
     image = recognition.images[0]
     annotated = await api.fetch(image.image_url)
     await message.answer_photo(BufferedInputFile(annotated, filename="result.jpg"),
-                               caption=recognition_caption(recognition, image, lang))
+                               caption=recognition_caption(recognition, image, lang),
+                               reply_markup=explain_buttons(recognition, lang))
 
 
 async def unsupported_document(message: Message, lang: str) -> None:

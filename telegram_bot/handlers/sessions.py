@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_i18n import LazyFilter
 
 from telegram_bot import keyboards
+from telegram_bot.action_keyboards import status_actions
 from telegram_bot.api_client import ApiClient
 from telegram_bot.callbacks import LogsCb, SessionCb
 from telegram_bot.config import BotSettings
@@ -17,7 +18,7 @@ from telegram_bot.notifier import ProgressNotifier
 
 
 async def show_status(message: Message, api: ApiClient, lang: str) -> None:
-    """Running and queued runs with Stop buttons, then CPU / RAM / disk / GPU."""
+    """Running and queued runs with Stop buttons, then CPU / RAM / disk / GPU; Past runs and Queue buttons."""
     queue = await api.queue()
     lines = [t(lang, "status-title")]
     for key, sessions in (("status-running", queue.running), ("status-queued", queue.queued)):
@@ -28,7 +29,7 @@ async def show_status(message: Message, api: ApiClient, lang: str) -> None:
         lines.append(t(lang, "status-none"))
     lines.append("")
     lines.append(system_card(await api.system(), lang))
-    await message.answer("\n".join(lines), reply_markup=keyboards.stop_buttons([*queue.running, *queue.queued], lang))
+    await message.answer("\n".join(lines), reply_markup=status_actions([*queue.running, *queue.queued], lang))
 
 
 async def pick_run_to_stop(message: Message, api: ApiClient, lang: str) -> None:

@@ -1,4 +1,5 @@
-"""/settings: the chat's recognition model, confidence threshold and expected count or kit, persisted."""
+"""/settings: the chat's recognition model, confidence threshold and expected count or kit, and which runs it hears
+about (Notifications), persisted."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram_i18n import LazyFilter
 
 from telegram_bot import keyboards
+from telegram_bot.action_keyboards import NOTIFY_KEYS, notify_modes
 from telegram_bot.api_client import ApiClient
 from telegram_bot.callbacks import SettingsCb
 from telegram_bot.formatting import check_text, parse_check
@@ -32,10 +34,31 @@ async def settings_text(settings: ChatSettings, api: ApiClient, lang: str) -> st
              check=check_text(settings.expected_count, settings.kit, lang))
 
 
+async def notify_line(chat_id: int, chat_store: BotStorage, lang: str) -> str:
+    mode = await chat_store.notify_mode(chat_id)
+    return t(lang, "settings-notify-line", mode=t(lang, NOTIFY_KEYS[mode]))
+
+
 async def show_settings(message: Message, api: ApiClient, lang: str, chat_store: BotStorage, state: FSMContext) -> None:
     await state.clear()
     settings = await chat_store.chat_settings(message.chat.id)
-    await message.answer(await settings_text(settings, api, lang), reply_markup=keyboards.settings_menu(lang))
+    text = await settings_text(settings, api, lang) + "\n" + await notify_line(message.chat.id, chat_store, lang)
+    await message.answer(text, reply_markup=keyboards.settings_menu(lang))
+
+
+async def pick_notify(callback: CallbackQuery, lang: str, chat_store: BotStorage) -> None:
+    """Notifications: all runs / runs I started / none (stream alerts follow: "none" silences them too)."""
+    if isinstance(callback.message, Message):
+        mode = await chat_store.notify_mode(callback.message.chat.id)
+        await callback.message.answer(t(lang, "settings-pick-notify"), reply_markup=notify_modes(mode, lang))
+
+
+async def apply_notify(callback: CallbackQuery, callback_data: SettingsCb, lang: str, chat_store: BotStorage) -> None:
+    if not isinstance(callback.message, Message) or callback_data.value not in NOTIFY_KEYS:
+        return
+    chat_id = callback.message.chat.id
+    await chat_store.set_notify(chat_id=chat_id, mode=callback_data.value, lang=lang)
+    await callback.message.edit_text(t(lang, "settings-saved") + "\n" + await notify_line(chat_id, chat_store, lang))
 
 
 async def pick_model(callback: CallbackQuery, api: ApiClient, lang: str) -> None:
@@ -91,5 +114,7 @@ def create_router() -> Router:
     router.callback_query.register(pick_conf, SettingsCb.filter(F.action == "conf"))
     router.callback_query.register(ask_check, SettingsCb.filter(F.action == "check"))
     router.callback_query.register(apply_choice, SettingsCb.filter(F.action.in_({"setm", "setc", "clear"})))
+    router.callback_query.register(pick_notify, SettingsCb.filter(F.action == "notify"))
+    router.callback_query.register(apply_notify, SettingsCb.filter(F.action == "setn"))
     router.message.register(type_check, SettingsInput.check, F.text)
     return router

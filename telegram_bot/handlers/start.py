@@ -10,10 +10,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import BotCommand, Message
 from aiogram_i18n import LazyFilter
 
+from telegram_bot.action_keyboards import recognize_actions
 from telegram_bot.i18n import DEFAULT_LOCALE, LOCALES, t
 from telegram_bot.keyboards import main_menu
 
-COMMANDS = ("start", "help", "status", "train", "stop", "logs", "settings")
+COMMANDS = ("start", "help", "status", "train", "stop", "logs", "runs", "queue", "history", "ask", "settings")
 
 
 def bot_commands(lang: str) -> list[BotCommand]:
@@ -37,7 +38,7 @@ async def help_(message: Message, lang: str) -> None:
 
 
 async def recognize_hint(message: Message, lang: str) -> None:
-    await message.answer(t(lang, "recognize-hint"))
+    await message.answer(t(lang, "recognize-hint"), reply_markup=recognize_actions(lang))
 
 
 def create_router() -> Router:

@@ -126,7 +126,8 @@ async def create(callback: CallbackQuery, state: FSMContext, api: ApiClient, lan
     await state.clear()
     if isinstance(callback.message, Message):
         await callback.message.edit_text(t(lang, "wizard-created", id=session.id))
-        await notifier.follow(callback.message.chat.id, session, lang)
+        if not await notifier.follow(callback.message.chat.id, session, lang):
+            await callback.message.answer(t(lang, "notify-off-hint"))
 
 
 def create_router() -> Router:

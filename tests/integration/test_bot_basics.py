@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from telegram_bot.keyboards import MENU_KEYS
 from tests.archives import detection_folder, zip_folder
 from tests.bot_harness import ALLOWED_USER, BOT_TOKEN, SECOND_USER, STRANGER, bot_settings, running_bot
 from tests.fakes.telegram import FakeTelegram
@@ -24,7 +25,7 @@ async def test_start_gives_menu_and_a_stranger_only_one_refusal(live_server: Liv
         await fake.send_text(FakeTelegram.user(ALLOWED_USER, "en"), "/start")
         menu = await fake.wait_for(lambda c: c.method == "sendMessage" and c.chat_id == ALLOWED_USER)
         keyboard = [button["text"] for row in menu.markup()["keyboard"] for button in row]
-        assert "🏋️ Train" in keyboard and "📡 Streams" in keyboard and len(keyboard) == 8
+        assert "🏋️ Train" in keyboard and "📡 Streams" in keyboard and len(keyboard) == len(MENU_KEYS)
         assert "Hi, Ann" in menu.text
 
         stranger = FakeTelegram.user(STRANGER, "en")

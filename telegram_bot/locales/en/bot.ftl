@@ -17,6 +17,10 @@ help =
     /status — runs and server load
     /stop — stop a training run
     /logs — a run's log
+    /runs — past runs (chart, logs, resume, delete)
+    /queue — the queue (priority, cancel)
+    /history — my recognitions
+    /ask — a question for the AI assistant
     /settings — model, threshold, kit
     /help — this help
 
@@ -28,6 +32,10 @@ cmd-status = Server and runs
 cmd-train = Train a model
 cmd-stop = Stop a run
 cmd-logs = A run's log
+cmd-runs = Past runs
+cmd-queue = The queue
+cmd-history = My recognitions
+cmd-ask = Ask the AI assistant
 cmd-settings = Recognition settings
 
 ## Access, errors and the connection to the server
@@ -162,6 +170,73 @@ settings-bad-check = I did not get that. A number (<code>11</code>) or <code>nam
 settings-saved = Saved.
 settings-auto = Auto
 
+## Notifications, models, past runs, queue, history (issue 16)
+
+settings-notify = 🔔 Notifications
+settings-notify-line = Notifications: { $mode }
+settings-pick-notify =
+    Which runs should this chat hear about?
+    “All runs”: every run, whoever started it (curl, a script, another chat), and stream alerts.
+    “Runs I started”: yours only (stream alerts once you open Streams). “None”: nothing, stream alerts included.
+notify-all = all runs
+notify-mine = runs I started
+notify-none = none
+notify-off-hint = Notifications are off in this chat, so I do not post its progress. Change it in /settings.
+confirm-yes = ✅ Yes
+confirm-no = ✖️ No
+confirm-cancelled = Cancelled, nothing was changed.
+page-newer = ⬅️ Newer
+page-older = Older ➡️
+model-details = 🔎 #{ $id }
+model-classes = Classes: { $classes }
+model-from-run = From run #{ $id }
+model-uploaded = Uploaded weights
+model-evaluate = 📏 Evaluate
+model-export = 📤 Export ONNX
+model-delete = 🗑 Delete
+model-delete-ask = Delete model #{ $id } “{ $name }”? This cannot be undone.
+model-deleted = 🗑 Model #{ $id } deleted.
+model-uploading = Uploading model “{ $name }” to the server…
+model-uploaded-done = ✅ Model #{ $id } “{ $name }” registered ({ $task }), classes: { $classes }.
+model-upload-too-big = The file is { $size } MB: Telegram lets bots download at most 20 MB. Upload it directly: POST /api/v1/models (see API_DOCUMENTATION.md).
+eval-pick = Evaluate model #{ $id } on which dataset?
+eval-no-datasets = No dataset of model #{ $id }'s task. Send a .zip to add one.
+eval-title = 📏 <b>Evaluation #{ $id }</b>: model #{ $model } on { $dataset }/{ $split }
+eval-failed = ❌ { $status }.
+export-done = ONNX export of model #{ $id } ({ $imgsz } px, { $size } MB).
+export-too-big =
+    The ONNX export of model #{ $id } is { $size } MB; Telegram accepts at most 50 MB from bots. Download it with:
+    <code>{ $curl }</code>
+runs-open = 📚 Past runs
+runs-title = <b>Runs</b> { $first }–{ $last } of { $total }, newest first
+runs-none = No runs yet.
+run-chart = 📈 Chart
+run-chart-caption = Run #{ $id }: losses and metrics per epoch.
+run-logs = 📜 Logs
+run-delete = 🗑 Delete
+run-delete-ask = Delete run #{ $id } with its metrics, logs and files? The model it produced stays.
+run-deleted = 🗑 Run #{ $id } deleted.
+queue-open = 🔢 Queue
+queue-title = <b>Queue</b>
+queue-empty = Nothing running or queued.
+queue-priority = priority { $priority }
+queue-up = ⬆️ #{ $id }
+queue-down = ⬇️ #{ $id }
+queue-cancel = ✖️ Cancel #{ $id }
+queue-moved = Run #{ $id }: priority { $priority }.
+queue-cannot-move = Run #{ $id } cannot move further that way.
+queue-cancel-ask = Cancel run #{ $id }? A queued run is dropped, a running one stops.
+queue-cancelled = Run #{ $id }: { $status }.
+history-open = 🗂 My history
+history-summary-open = 📈 My summary
+history-title = <b>My recognitions</b> { $first }–{ $last } of { $total }, newest first
+history-none = You have no recognitions yet. Send a photo.
+history-photos = { $n } photo(s)
+history-summary = <b>My recognitions</b>: { $count }, complete { $complete }, incomplete { $incomplete }, unchecked { $unchecked }.
+explain = 🔥 Why?
+explain-n = 🔥 Why? { $n }
+explain-caption = Why? Photo { $n } of recognition #{ $id }: warm colours show what the model looked at.
+
 ## Streams
 
 streams-title = <b>Streams</b>
@@ -194,3 +269,37 @@ stream-alert-failed = ❌ Stream “{ $name }” failed; the server restarts it.
 stream-alert-reconnecting = 🔄 Stream “{ $name }” lost its source, reconnecting…
 stream-alert-recovered = ✅ Stream “{ $name }” is running again.
 stream-alert-crossings = 🚶 “{ $name }” crossings:
+
+## Chat with AI
+
+ai-menu = 💬 Chat with AI
+ai-intro =
+    💬 Ask me about the server in plain words: “what's training now?”, “which model is best on shapes?”, “why did run 12 fail?”, “start 30 epochs of yolo11n on shapes”.
+    I look things up through the server; starting or stopping a run waits for your Confirm. /ask works from anywhere, /start leaves this chat.
+ai-not-configured =
+    💬 Chat with AI needs a language model on an OpenAI-compatible server (Ollama, llama.cpp's server, vLLM, LM Studio), and the bot is not pointed at one yet.
+    With Ollama: <code>ollama pull qwen2.5:7b</code> (it serves at http://127.0.0.1:11434/v1), then in the bot's .env:
+    <code>LLM_BASE_URL=http://127.0.0.1:11434/v1</code>
+    <code>LLM_MODEL=qwen2.5:7b</code>
+    and restart the bot. With llama.cpp: <code>llama-server -m model.gguf --jinja --port 8080</code> and LLM_BASE_URL=http://127.0.0.1:8080/v1. LLM_API_KEY only if the server wants a key. More in the README (Telegram bot).
+ai-ask-usage = Write the question after the command, e.g. <code>/ask what's training now?</code>
+ai-thinking = 💭 Thinking…
+ai-busy = ⏳ Still answering your previous question, one moment.
+ai-using-tool = 🔧 Looking it up: { $tool }…
+ai-clear = 🧹 Clear
+ai-cleared = Conversation cleared.
+ai-confirm = ✅ Confirm
+ai-cancel = ✖️ Cancel
+ai-confirm-start =
+    <b>I will start training:</b> dataset { $dataset } ({ $task }), model { $model }, { $epochs } epochs.
+    Confirm?
+ai-confirm-stop = <b>I will stop run #{ $id }</b> “{ $name }” (now { $status }). Confirm?
+ai-started = ✅ Run #{ $id } “{ $name }” created. I follow its progress here.
+ai-stopped = ⏹ Run #{ $id }: stop requested (now { $status }).
+ai-cancelled = ✖️ Cancelled, nothing was done.
+ai-refused = ❌ The server refused: { $message }
+ai-expired = This proposal is no longer waiting (done already, or the bot restarted). Ask again.
+ai-timeout = ⌛ The language model did not answer within { $seconds } s. Check that the model server is running, then ask again.
+ai-unreachable = ⚠️ No answer from the language model server: { $reason }
+ai-garbage = ⚠️ The language model's answer is not in the OpenAI chat format, I cannot read it ({ $reason }). Check LLM_BASE_URL and LLM_MODEL.
+ai-too-many-steps = ⚠️ The language model kept looking things up without answering. Try a more precise question.

@@ -17,6 +17,10 @@ help =
     /status — запуски и загрузка сервера
     /stop — остановить обучение
     /logs — логи запуска
+    /runs — прошлые запуски (график, логи, продолжить, удалить)
+    /queue — очередь (приоритет, отмена)
+    /history — мои распознавания
+    /ask — вопрос ИИ-ассистенту
     /settings — модель, порог, комплект
     /help — эта справка
 
@@ -28,6 +32,10 @@ cmd-status = Статус сервера и запусков
 cmd-train = Обучить модель
 cmd-stop = Остановить обучение
 cmd-logs = Логи запуска
+cmd-runs = Прошлые запуски
+cmd-queue = Очередь
+cmd-history = Мои распознавания
+cmd-ask = Спросить ИИ-ассистента
 cmd-settings = Настройки распознавания
 
 ## Access, errors and the connection to the server
@@ -162,6 +170,73 @@ settings-bad-check = Не понял. Число (<code>11</code>) или пар
 settings-saved = Сохранено.
 settings-auto = Авто
 
+## Notifications, models, past runs, queue, history (issue 16)
+
+settings-notify = 🔔 Уведомления
+settings-notify-line = Уведомления: { $mode }
+settings-pick-notify =
+    О каких запусках сообщать в этот чат?
+    «Все запуски»: о каждом, кто бы его ни начал (curl, скрипт, другой чат), и оповещения потоков.
+    «Мои запуски»: только ваши (оповещения потоков — после открытия «Потоков»). «Никаких»: ничего, и потоки тоже.
+notify-all = все запуски
+notify-mine = мои запуски
+notify-none = никаких
+notify-off-hint = Уведомления в этом чате выключены, поэтому прогресс здесь не показываю. Изменить: /settings.
+confirm-yes = ✅ Да
+confirm-no = ✖️ Нет
+confirm-cancelled = Отменено, ничего не изменено.
+page-newer = ⬅️ Новее
+page-older = Старше ➡️
+model-details = 🔎 #{ $id }
+model-classes = Классы: { $classes }
+model-from-run = Из запуска #{ $id }
+model-uploaded = Загруженные веса
+model-evaluate = 📏 Оценить
+model-export = 📤 Экспорт ONNX
+model-delete = 🗑 Удалить
+model-delete-ask = Удалить модель #{ $id } «{ $name }»? Это необратимо.
+model-deleted = 🗑 Модель #{ $id } удалена.
+model-uploading = Загружаю модель «{ $name }» на сервер…
+model-uploaded-done = ✅ Модель #{ $id } «{ $name }» зарегистрирована ({ $task }), классы: { $classes }.
+model-upload-too-big = Файл { $size } МБ: Telegram даёт ботам скачать не больше 20 МБ. Загрузите напрямую: POST /api/v1/models (см. API_DOCUMENTATION.md).
+eval-pick = На каком датасете оценить модель #{ $id }?
+eval-no-datasets = Нет датасета для задачи модели #{ $id }. Пришлите .zip, чтобы добавить.
+eval-title = 📏 <b>Оценка #{ $id }</b>: модель #{ $model } на { $dataset }/{ $split }
+eval-failed = ❌ { $status }.
+export-done = ONNX-экспорт модели #{ $id } ({ $imgsz } px, { $size } МБ).
+export-too-big =
+    ONNX-экспорт модели #{ $id } весит { $size } МБ; Telegram принимает от ботов не больше 50 МБ. Скачайте так:
+    <code>{ $curl }</code>
+runs-open = 📚 Прошлые запуски
+runs-title = <b>Запуски</b> { $first }–{ $last } из { $total }, сначала новые
+runs-none = Запусков пока нет.
+run-chart = 📈 График
+run-chart-caption = Запуск #{ $id }: потери и метрики по эпохам.
+run-logs = 📜 Логи
+run-delete = 🗑 Удалить
+run-delete-ask = Удалить запуск #{ $id } с метриками, логами и файлами? Созданная им модель останется.
+run-deleted = 🗑 Запуск #{ $id } удалён.
+queue-open = 🔢 Очередь
+queue-title = <b>Очередь</b>
+queue-empty = Ничего не идёт и не ждёт.
+queue-priority = приоритет { $priority }
+queue-up = ⬆️ #{ $id }
+queue-down = ⬇️ #{ $id }
+queue-cancel = ✖️ Отменить #{ $id }
+queue-moved = Запуск #{ $id }: приоритет { $priority }.
+queue-cannot-move = Запуск #{ $id } дальше в эту сторону не сдвинуть.
+queue-cancel-ask = Отменить запуск #{ $id }? Ждущий будет снят, идущий остановится.
+queue-cancelled = Запуск #{ $id }: { $status }.
+history-open = 🗂 Моя история
+history-summary-open = 📈 Моя сводка
+history-title = <b>Мои распознавания</b> { $first }–{ $last } из { $total }, сначала новые
+history-none = Распознаваний пока нет. Пришлите фото.
+history-photos = фото: { $n }
+history-summary = <b>Мои распознавания</b>: { $count }, комплектных { $complete }, некомплектных { $incomplete }, без проверки { $unchecked }.
+explain = 🔥 Почему?
+explain-n = 🔥 Почему? { $n }
+explain-caption = Почему? Фото { $n } распознавания #{ $id }: тёплые цвета — куда смотрела модель.
+
 ## Streams
 
 streams-title = <b>Потоки</b>
@@ -194,3 +269,37 @@ stream-alert-failed = ❌ Сбой потока «{ $name }»; сервер пе
 stream-alert-reconnecting = 🔄 Поток «{ $name }» потерял источник, переподключаюсь…
 stream-alert-recovered = ✅ Поток «{ $name }» снова работает.
 stream-alert-crossings = 🚶 «{ $name }», пересечения:
+
+## Чат с ИИ
+
+ai-menu = 💬 Чат с ИИ
+ai-intro =
+    💬 Спрашивайте о сервере обычными словами: «что сейчас обучается?», «какая модель лучше на shapes?», «почему упал запуск 12?», «запусти 30 эпох yolo11n на shapes».
+    Я смотрю данные на сервере; запуск или остановка обучения ждут вашего подтверждения. /ask работает откуда угодно, /start выходит из этого чата.
+ai-not-configured =
+    💬 Для чата с ИИ нужна языковая модель на OpenAI-совместимом сервере (Ollama, сервер llama.cpp, vLLM, LM Studio), а бот к ней пока не подключён.
+    С Ollama: <code>ollama pull qwen2.5:7b</code> (сервер отвечает на http://127.0.0.1:11434/v1), затем в .env бота:
+    <code>LLM_BASE_URL=http://127.0.0.1:11434/v1</code>
+    <code>LLM_MODEL=qwen2.5:7b</code>
+    и перезапустите бота. С llama.cpp: <code>llama-server -m model.gguf --jinja --port 8080</code> и LLM_BASE_URL=http://127.0.0.1:8080/v1. LLM_API_KEY — только если сервер требует ключ. Подробнее в README (Telegram bot).
+ai-ask-usage = Напишите вопрос после команды, например <code>/ask что сейчас обучается?</code>
+ai-thinking = 💭 Думаю…
+ai-busy = ⏳ Ещё отвечаю на предыдущий вопрос, минуту.
+ai-using-tool = 🔧 Смотрю: { $tool }…
+ai-clear = 🧹 Очистить
+ai-cleared = Разговор очищен.
+ai-confirm = ✅ Подтвердить
+ai-cancel = ✖️ Отмена
+ai-confirm-start =
+    <b>Запущу обучение:</b> датасет { $dataset } ({ $task }), модель { $model }, эпох: { $epochs }.
+    Подтвердить?
+ai-confirm-stop = <b>Остановлю запуск #{ $id }</b> «{ $name }» (сейчас { $status }). Подтвердить?
+ai-started = ✅ Запуск #{ $id } «{ $name }» создан. Слежу за прогрессом здесь.
+ai-stopped = ⏹ Запуск #{ $id }: остановка запрошена (сейчас { $status }).
+ai-cancelled = ✖️ Отменено, ничего не сделано.
+ai-refused = ❌ Сервер отказал: { $message }
+ai-expired = Это предложение больше не ждёт (уже выполнено или бот перезапускался). Спросите ещё раз.
+ai-timeout = ⌛ Языковая модель не ответила за { $seconds } с. Проверьте, что сервер модели работает, и спросите снова.
+ai-unreachable = ⚠️ Нет ответа от сервера языковой модели: { $reason }
+ai-garbage = ⚠️ Ответ языковой модели не в формате чата OpenAI, прочитать его не могу ({ $reason }). Проверьте LLM_BASE_URL и LLM_MODEL.
+ai-too-many-steps = ⚠️ Языковая модель всё искала данные и так и не ответила. Попробуйте спросить точнее.
