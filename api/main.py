@@ -83,6 +83,7 @@ from api.training.metrics_store import MetricsStore
 from api.training.scheduler import Scheduler
 from api.training.specs import SpecBuilder
 from api.training.store import SessionStore
+from api.ui.router import mount_dashboard
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,7 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
     for module in (health, auth, audit, system, datasets, models, sessions, evaluations, kits, summary, recognitions,
                    videos, streams, events):
         app.include_router(module.router, prefix=API_PREFIX)
+    mount_dashboard(app)  # static files at /ui/, outside the API and its keys
     gate = BodyGate(lambda: app.state.services.auth, uploads=UPLOAD_ROUTES, upload_bytes=settings.max_upload_bytes,
                     json_bytes=settings.max_json_bytes, prefix=API_PREFIX)
     app.add_middleware(AuditMiddleware, trail=lambda: app.state.services.audit, prefix=API_PREFIX)

@@ -61,6 +61,7 @@ async def everything(http: httpx.AsyncClient) -> dict[str, Any]:
     return state
 
 
+@pytest.mark.slow
 @pytest.mark.training
 @pytest.mark.timeout(600)  # two servers and two runs; the default 300 s is tight on 2 busy cores
 async def test_backup_while_a_run_trains_then_restore_has_everything_acknowledged_before(tmp_path: Path) -> None:

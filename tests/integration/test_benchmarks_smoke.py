@@ -19,6 +19,7 @@ def test_metrics_ingest_quick_mode_reports_rates() -> None:
     assert re.search(r"10,000 points: [\d.]+ ms", done.stdout), done.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.reliability
 def test_memory_stays_within_its_bound_under_hostile_but_allowed_work() -> None:
     """Issue 14: a 1x6000 sample view, 32 PNGs of 6320x6320 in one request and 4 parallel exports, RSS of the

@@ -111,6 +111,7 @@ def count(server: ServerProcess, path: str) -> int:
     return httpx.get(f"{server.url}/api/v1/{path}", headers=HEADERS, timeout=10).json()["total"]
 
 
+@pytest.mark.slow  # the sweep it relies on is unit-tested (tests/unit/test_storage_sweep.py)
 def test_kill_9_mid_upload_leaves_no_partial_file_and_the_upload_can_be_retried(tmp_path: Path,
                                                                                  trained_weights: Path) -> None:
     data = tmp_path / "data"

@@ -164,6 +164,7 @@ def report(results: list[tuple[str, set[int], int | str, bytes, float]], elapsed
         print(f"  {kind:26} n={len(values):4}  p50 {statistics.median(values):7.1f} ms  max {max(values):7.1f} ms")
 
 
+@pytest.mark.slow
 def test_2000_mixed_requests_at_50_concurrent_during_training(tmp_path: Path, trained_weights: Path) -> None:
     server = ServerProcess(tmp_path / "data", "--api-keys", KEY, env={"AUTH_MAX_FAILURES": "1000000"}).start()
     try:

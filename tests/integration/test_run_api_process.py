@@ -44,6 +44,7 @@ def test_port_flag_wins_over_env(tmp_path) -> None:
         server.stop()
 
 
+@pytest.mark.slow  # the README walk (default run) also trains with the relative data dir
 @pytest.mark.training
 def test_the_default_relative_data_dir_trains(tmp_path) -> None:
     """The README's flow: `python run_api.py` from a checkout, data in ./data (relative), then a training run.

@@ -144,6 +144,7 @@ async def system_when(http, predicate) -> dict:  # type: ignore[no-untyped-def]
     raise AssertionError(f"no such sample: {sample}")
 
 
+@pytest.mark.slow
 @pytest.mark.training
 @pytest.mark.reliability
 async def test_nvml_failing_mid_run_empties_the_gpu_fields_and_breaks_nothing_else(tmp_path) -> None:

@@ -1,0 +1,1 @@
+"""The web dashboard (static files in static/, served at /ui/ by router.py)."""
