@@ -246,7 +246,7 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
                                  max_image_bytes=settings.recognition_max_image_mb * 2**20)
     await batches.start()
     videos_registry = VideoRegistry(VideoStore(db), settings.data_dir / "videos", pools=pools)
-    stream_store, supervisor = StreamStore(db), StreamSupervisor(bus)
+    stream_store, supervisor = StreamStore(db), StreamSupervisor(bus, silent_limit_s=settings.stream_hang_timeout_s)
     stream_service = StreamService(stream_store, supervisor, videos=videos_registry, models=model_registry,
                                    config_dir=config_dir, threads=settings.recognition_threads)
     telemetry.add_pull(lambda: stream_gauges(supervisor.states()))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -41,11 +42,19 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         yield server
 
 
+def run_apart(make: Any) -> Any:
+    """asyncio.run on a thread of its own: a session fixture's first user may be an async test, whose event loop
+    is already running in this thread (asyncio.run would refuse)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(make())).result()
+
+
 @pytest.fixture(scope="session")
 def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real Ultralytics checkpoint, trained once per test run (20 epochs, 128 px, batch 4) in a child process."""
-    import asyncio
-
     from tests.helpers import LiveServer
     from tests.training_helpers import create_session, wait_status
 
@@ -63,7 +72,7 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 assert done["status"] == "completed", done["error_tail"]
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
 
-    return asyncio.run(train())
+    return run_apart(train)
 
 
 @pytest.fixture(scope="session")
@@ -71,8 +80,6 @@ def tracking_weights(trained_weights: Path, tmp_path_factory: pytest.TempPathFac
     """The shapes model fine-tuned, through the API, on frames drawn like the test videos, so tracking tests see
     confident detections on every frame (the 20-epoch shapes model alone finds circles at conf ~0.3 only). Even
     so its squares often score 0.3-0.5, so the tests track at conf 0.3."""
-    import asyncio
-
     from tests.archives import zip_folder
     from tests.helpers import LiveServer
     from tests.stream_helpers import scenes_folder
@@ -97,7 +104,7 @@ def tracking_weights(trained_weights: Path, tmp_path_factory: pytest.TempPathFac
                 assert done["status"] == "completed", done["error_tail"]
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
 
-    return asyncio.run(train())
+    return run_apart(train)
 
 
 @pytest.fixture

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     recognition_threads: int = Field(0, ge=0, le=256, description="CPU threads for inference (0 = all cores).")
     recognition_image_retention_days: float = Field(
         30, ge=0, description="Days the photos of a recognition are kept (its results stay); 0 keeps them forever.")
+    stream_hang_timeout_s: float = Field(
+        30.0, gt=0, description="A stream worker that sends no heartbeat (one a second) this long is killed and restarted.")
     model_load_timeout_s: float = Field(
         120.0, gt=0, description="Loading an uploaded or trained checkpoint (in a throwaway process) may take this long.")
     model_load_memory_mb: int = Field(

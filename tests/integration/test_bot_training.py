@@ -146,7 +146,8 @@ async def test_a_failed_run_shows_its_reason_and_the_log_is_paged(live_server: L
 
 
 @pytest.mark.reliability
-@pytest.mark.parametrize("how", ["abrupt", "silent"])
+# "silent" (packets dropped, found by the heartbeat) is the slow tier: "abrupt" covers the catching-up.
+@pytest.mark.parametrize("how", ["abrupt", pytest.param("silent", marks=pytest.mark.slow)])
 async def test_a_dropped_connection_is_noticed_and_what_it_missed_is_caught_up(
     how: str, live_server: LiveServer, fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:

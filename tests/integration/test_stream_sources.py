@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,7 +43,7 @@ class Api:
 
 
 def _serve(data_dir: Path, weights: Path, video: Path) -> tuple[LiveServer, Api]:
-    server = LiveServer(make_settings(data_dir)).__enter__()
+    server = LiveServer(make_settings(data_dir, stream_hang_timeout_s=5)).__enter__()
     http = httpx.Client(base_url=f"{server.url}/api/v1", headers={"X-API-Key": ADMIN_KEY}, timeout=30)
     model = http.post("/models", files={"file": ("tracker.pt", weights.read_bytes())}).json()["id"]
     uploaded = http.post("/videos", files={"file": ("paths.mp4", video.read_bytes())}).json()["id"]
@@ -123,6 +125,18 @@ def test_an_mjpeg_camera_that_goes_away_is_reconnected(api: Api) -> None:
         camera.stop()
     api.http.post(f"/streams/{stream['id']}/stop")
     assert api.wait(stream["id"], lambda s: s["status"] == "stopped", timeout=20)["enabled"] is False
+
+
+def test_a_hung_worker_is_killed_and_restarted(api: Api) -> None:
+    stream = api.http.post("/streams", json=api.body(enabled=True)).json()
+    running = api.wait(stream["id"], lambda s: s["status"] == "running" and s["telemetry"]["pid"])
+    os.kill(running["telemetry"]["pid"], signal.SIGSTOP)  # as a decoder stuck in a read: alive, silent
+    hung = api.wait(stream["id"], lambda s: "sent nothing" in (s["telemetry"]["last_error"] or ""), timeout=20)
+    assert hung["telemetry"]["last_error"] == "the worker sent nothing for 5 s (hung) and was killed"
+    back = api.wait(stream["id"], lambda s: s["status"] == "running" and s["telemetry"]["restarts"] >= 1
+                    and s["telemetry"]["pid"] not in (None, running["telemetry"]["pid"]))
+    assert back["enabled"] is True
+    api.http.delete(f"/streams/{stream['id']}")
 
 
 def test_a_source_that_never_opens_keeps_reconnecting_and_the_server_stays_up(api: Api) -> None:
