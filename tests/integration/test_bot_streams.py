@@ -57,7 +57,9 @@ async def snapshot(fake: FakeTelegram, user: dict[str, Any], listing: Call) -> C
     while True:
         mark = len(fake.calls)
         await fake.press(user, listing, listing.button("📸 door"))
-        answer = await fake.wait_for(lambda c: c.method in ("sendPhoto", "sendMessage"), since=mark, timeout=30)
+        # A crossing summary may arrive in between: it is not the answer to the button.
+        answer = await fake.wait_for(lambda c: c.method == "sendPhoto" or (c.method == "sendMessage"
+                                     and "crossings:" not in c.text), since=mark, timeout=30)
         if answer.method == "sendPhoto" or "has not processed a frame" not in answer.text or time.monotonic() > deadline:
             return answer
         await asyncio.sleep(0.5)
