@@ -189,7 +189,7 @@ def test_stream_page_shows_the_live_preview_tracks_and_applies_settings(browser:
         expect(page.locator("[data-testid=stream-row][data-status=running]")).to_have_count(1, timeout=60_000)
         page.get_by_test_id("stream-row").get_by_role("link").click()
         # frames read from preview.mjpeg with fetch() (the key in a header) and shown as blob: URLs
-        page.wait_for_function("() => Number(document.querySelector('[data-testid=stream-preview]').dataset.frames) >= 3")
+        page.wait_for_function("() => Number(document.querySelector('[data-testid=stream-preview]')?.dataset.frames ?? 0) >= 3")
         expect(page.get_by_test_id("stream-tracks").locator("tr").first).to_be_visible()
         expect(page.get_by_test_id("stream-counts")).to_contain_text("line middle")
         page.locator("#f-conf").fill("0.35")
