@@ -9,8 +9,6 @@ the test video's frames as Motion JPEG over RTP (tests/rtsp_server.py), looping,
 from __future__ import annotations
 
 import functools
-import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -19,6 +17,7 @@ from pathlib import Path
 
 import cv2
 
+from tests.debian import apt_install
 from tests.helpers import free_port
 from tests.videos import jpeg_frames
 
@@ -57,21 +56,9 @@ def ensure_rtsp_server_packages() -> str | None:
     missing = _probe()
     if missing is None:
         return None
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        return f"no RTSP server: {missing}; install {' '.join(PACKAGES)} (needs root and apt-get)"
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    deadline = time.monotonic() + INSTALL_TIMEOUT_S
-    lock = ["-o", "DPkg::Lock::Timeout=60"]  # another apt run (or a parallel test worker) may hold the lock
-    for command in ([apt, *lock, "-q", "update"], [apt, *lock, "-q", "install", "-y", "--no-install-recommends", *PACKAGES]):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, env=env,
-                                  timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            return f"no RTSP server: `{' '.join(command[3:])}` ran past {INSTALL_TIMEOUT_S} s"
-        if done.returncode != 0:
-            tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-            return f"no RTSP server: `apt-get {' '.join(command[3:])}` failed: {tail}"
+    why = apt_install(list(PACKAGES), what="RTSP server", timeout_s=INSTALL_TIMEOUT_S)
+    if why:
+        return f"{why} ({missing})"
     missing = _probe()
     return None if missing is None else f"no RTSP server after installing {' '.join(PACKAGES)}: {missing}"
 

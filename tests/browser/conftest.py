@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.debian import apt_install
 
 CHROMIUM = "/usr/bin/chromium"
 INSTALL_TIMEOUT_S = 300  # update + install; a fresh install measured ~40 s
@@ -41,21 +41,9 @@ def ensure_chromium() -> str | None:
     """None when Debian's chromium runs here (installing it first if needed and allowed), else why not."""
     if _works():
         return None
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        return f"no {CHROMIUM}: install Debian's chromium package (needs root and apt-get)"
-    env = os.environ | {"DEBIAN_FRONTEND": "noninteractive"}
-    deadline = time.monotonic() + INSTALL_TIMEOUT_S
-    lock = ["-o", "DPkg::Lock::Timeout=60"]  # another apt run (or a parallel test worker) may hold the lock
-    for command in ([apt, *lock, "-q", "update"], [apt, *lock, "-q", "install", "-y", "--no-install-recommends", "chromium"]):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, env=env,
-                                  timeout=max(1.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            return f"no chromium: `{' '.join(command[3:])}` ran past {INSTALL_TIMEOUT_S} s"
-        if done.returncode != 0:
-            tail = " ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
-            return f"no chromium: `apt-get {' '.join(command[3:])}` failed: {tail}"
+    why = apt_install(["chromium"], what="chromium", timeout_s=INSTALL_TIMEOUT_S)
+    if why:
+        return why
     return None if _works() else f"{CHROMIUM} does not run after installing the chromium package"
 
 
