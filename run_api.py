@@ -41,6 +41,7 @@ def parse_flags(argv: list[str] | None = None) -> dict[str, Any]:
         "--max-concurrent-sessions", dest="max_concurrent_sessions", type=int,
         help=f"{fields['max_concurrent_sessions'].description} Default 1.",
     )
+    parser.add_argument("--executor", choices=["local", "ray"], help=f"{fields['executor'].description} Default local.")
     parser.add_argument(
         "--log-level", dest="log_level", choices=["debug", "info", "warning", "error", "critical"],
         help="Log level. Default info.",

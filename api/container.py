@@ -22,7 +22,9 @@ from api.streams.config_service import StreamConfig
 from api.streams.service import StreamService
 from api.streams.videos_service import VideoRegistry
 from api.system.monitor import SystemMonitor
+from api.training.cluster.service import ClusterView
 from api.training.history import RunHistory
+from api.training.ingest.service import IngestService
 from api.training.manager import SessionManager
 from api.training.scheduler import Scheduler
 
@@ -41,6 +43,8 @@ class Services:
     sessions: SessionManager
     scheduler: Scheduler
     history: RunHistory
+    ingest: IngestService
+    cluster: ClusterView
     recognizer: Recognizer
     recognition_batches: RecognitionBatches
     kits: KitService

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -75,8 +76,14 @@ from api.system.gauges import system_gauges
 from api.system.monitor import GpuProbe, SystemMonitor
 from api.system.store import SampleStore
 from api.training import router as sessions
-from api.training.executors.local import LocalProcessExecutor
+from api.training.cluster import router as cluster
+from api.training.cluster.service import ClusterView
+from api.training.executors.factory import make_executor
 from api.training.history import RunHistory
+from api.training.ingest import router as ingest
+from api.training.ingest.service import IngestService
+from api.training.ingest.store import IngestStore, TokenStore
+from api.training.ingest.tokens import SessionTokens
 from api.training.log_store import LogStore
 from api.training.manager import SessionManager
 from api.training.metrics_store import MetricsStore
@@ -90,6 +97,7 @@ logger = logging.getLogger(__name__)
 # The routes that take uploads (multipart files) and the least role that may send one; see api/auth/gate.py.
 UPLOAD_ROUTES = {("POST", f"{API_PREFIX}/datasets"): Role.operator, ("POST", f"{API_PREFIX}/recognitions"): Role.operator,
                  ("POST", f"{API_PREFIX}/models"): Role.admin, ("POST", f"{API_PREFIX}/videos"): Role.operator}
+UPLOAD_PATTERNS = [("POST", re.compile(rf"^{API_PREFIX}/sessions/[0-9]+/artifacts\Z"), Role.operator)]
 _AUTH_ATTEMPT_RETENTION_S = 30 * 24 * 3600
 _WARM_UP_TIMEOUT_S = 60
 
@@ -124,6 +132,9 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
             asyncio.create_task(services.models.revalidate_pending(), name="model-revalidation"),
             asyncio.create_task(services.models.resume_auto_exports(), name="auto-exports"),
         ]
+        silent_s = settings.external_session_timeout_h * 3600
+        background.append(asyncio.create_task(every(
+            min(3600.0, silent_s / 4), lambda: services.ingest.fail_silent(silent_s), "silent-external-sessions")))
         if settings.audit_retention_days > 0:
             audit_retention_s = settings.audit_retention_days * 86400
             background.append(asyncio.create_task(every(
@@ -162,12 +173,13 @@ def create_app(settings: Settings, *, nvml: Any = None) -> FastAPI:
     )
     errors.install_error_handlers(app)
     # summary before recognitions: `/recognitions/{recognition_id}` would take "summary" for an id.
-    for module in (health, auth, audit, system, datasets, models, sessions, evaluations, kits, summary, recognitions,
-                   videos, streams, events):
+    for module in (health, auth, audit, system, datasets, models, sessions, ingest, cluster, evaluations, kits, summary,
+                   recognitions, videos, streams, events):
         app.include_router(module.router, prefix=API_PREFIX)
     mount_dashboard(app)  # static files at /ui/, outside the API and its keys
     gate = BodyGate(lambda: app.state.services.auth, uploads=UPLOAD_ROUTES, upload_bytes=settings.max_upload_bytes,
-                    json_bytes=settings.max_json_bytes, prefix=API_PREFIX)
+                    json_bytes=settings.max_json_bytes, prefix=API_PREFIX, tokens=lambda: app.state.services.ingest.tokens,
+                    upload_patterns=UPLOAD_PATTERNS)
     app.add_middleware(AuditMiddleware, trail=lambda: app.state.services.audit, prefix=API_PREFIX)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_upload_bytes, telemetry=telemetry,
                        body_idle_timeout_s=settings.body_idle_timeout_s, body_limit=gate)
@@ -226,9 +238,12 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
         timeout_s=settings.model_load_timeout_s, memory_mb=settings.model_load_memory_mb), pools=pools)
     specs = SpecBuilder(datasets=datasets_registry, runs_root=settings.data_dir / "runs", config_dir=config_dir,
                         child_nice=settings.training_nice, memory_limit_mb=training_memory_mb(settings))
+    tokens, ingest_store = SessionTokens(TokenStore(db)), IngestStore(db)
+    await tokens.load()
+    executor = make_executor(settings, store, datasets_registry, tokens, ingest_store)
     scheduler = Scheduler(
         store=store, metrics=metrics, logs=logs, bus=bus, models=model_registry, evaluations=evaluations, specs=specs,
-        executor=LocalProcessExecutor(), max_concurrent=settings.max_concurrent_sessions,
+        executor=executor, max_concurrent=settings.max_concurrent_sessions,
         stop_grace_s=settings.stop_grace_s, auto_resume=settings.auto_resume,
         gpu_count=lambda: monitor.gpu.known_count,
     )
@@ -236,6 +251,9 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
                               evaluations=evaluations, max_batch_pixels=settings.max_batch_megapixels * 1e6,
                               max_queued_per_key=settings.max_queued_per_key)
     history = RunHistory(store=store, metrics=metrics, logs=logs, flush=scheduler.flush, render=pools.render)
+    ingest_service = IngestService(sessions=store, store=ingest_store, tokens=tokens, scheduler=scheduler, logs=logs,
+                                   bus=bus, runs_root=settings.data_dir / "runs", files=pools.files,
+                                   max_artifact_bytes=settings.max_upload_bytes)
     await scheduler.start()
     recognizer = Recognizer(store=RecognitionStore(db), bus=bus, models=model_registry, root=settings.data_dir / "recognitions",
                             pools=pools, cache_size=settings.recognition_cache_size, threads=settings.recognition_threads,
@@ -254,7 +272,9 @@ async def _start_services(settings: Settings, telemetry: Telemetry, nvml: Any) -
     return Services(settings=settings, db=db, bus=bus, telemetry=telemetry, auth=auth_manager,
                     audit=AuditTrail(AuditStore(db)), monitor=monitor,
                     datasets=datasets_registry, models=model_registry, sessions=sessions, scheduler=scheduler,
-                    history=history, recognizer=recognizer, pools=pools, recognition_batches=batches,
+                    history=history, ingest=ingest_service,
+                    cluster=ClusterView(scheduler=scheduler, sessions=store, monitor=monitor), recognizer=recognizer,
+                    pools=pools, recognition_batches=batches,
                     kits=KitService(KitStore(db), model_registry), summaries=RecognitionSummaries(SummaryStore(db)),
                     videos=videos_registry, streams=stream_service,
                     stream_config=StreamConfig(stream_store, stream_service))

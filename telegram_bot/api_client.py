@@ -13,6 +13,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_attempt, wait_exponential
 
 from telegram_bot.schemas import (
+    ClusterRead,
     DatasetList,
     DatasetRead,
     ErrorResponse,
@@ -145,6 +146,9 @@ class ApiClient:
 
     async def system(self) -> SystemSample:
         return await self._parsed(SystemSample, "GET", "/system")
+
+    async def cluster(self) -> ClusterRead:
+        return await self._parsed(ClusterRead, "GET", "/cluster")
 
     async def queue(self) -> QueueRead:
         return await self._parsed(QueueRead, "GET", "/queue")

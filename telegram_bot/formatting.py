@@ -9,6 +9,7 @@ from typing import Any
 
 from telegram_bot.i18n import t
 from telegram_bot.schemas import (
+    ClusterRead,
     DatasetRead,
     ImageResult,
     LogLine,
@@ -45,8 +46,12 @@ def format_duration(seconds: float | None) -> str:
     return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
-def metrics_line(metrics: Mapping[str, float]) -> str:
+def metrics_line(metrics: Mapping[str, float], shown: int = 4) -> str:
+    """The known YOLO metrics; for a run that reports its own keys (an external script), its first few."""
     parts = [f"{label} {metrics[key]:.3f}" for key, label in SHOWN_METRICS if key in metrics]
+    if not parts:
+        parts = [f"{escape(key[:40])} {value:.4g}" for key, value in list(metrics.items())[:shown]
+                 if key != "epoch" and not key.startswith("batch/")]
     return " · ".join(parts)
 
 
@@ -114,6 +119,22 @@ def system_card(sample: SystemSample, lang: str) -> str:
         if gpu.temperature_c is not None:
             text += f" · {gpu.temperature_c:.0f}°C"
     return text
+
+
+def cluster_card(cluster: ClusterRead, lang: str) -> str:
+    """The Ray cluster's nodes, free CPUs / GPUs and runs; nothing for the local executor (the server card says it)."""
+    if cluster.executor == "local":
+        return ""
+    if cluster.state != "connected":
+        return t(lang, "status-cluster-down", state=cluster.state, error=escape((cluster.error or "")[:200]))
+    lines = [t(lang, "status-cluster", nodes=len(cluster.nodes), capacity=cluster.capacity)]
+    for node in cluster.nodes:
+        free = node.free or node.total
+        runs = " ".join(f"#{sid}" for sid in node.sessions) or "—"
+        lines.append(t(lang, "status-cluster-node", node=node.id[:8], head=" ★" if node.head else "",
+                       cpu_free=f"{free.cpus:g}", cpus=f"{node.total.cpus:g}", gpu_free=f"{free.gpus:g}",
+                       gpus=f"{node.total.gpus:g}", runs=runs))
+    return "\n".join(lines)
 
 
 def dataset_line(dataset: DatasetRead) -> str:

@@ -34,8 +34,9 @@ def owner_of(session: SessionRead) -> int | None:
 
 
 def audience(session: SessionRead, prefs: Prefs, allowed_users: Iterable[int]) -> dict[int, str]:
-    """chat -> language of every chat told about this run without asking (evaluations are not training runs)."""
-    if session.kind != "train":
+    """chat -> language of every chat told about this run without asking (evaluations are not
+    training runs; external ones are)."""
+    if session.kind not in ("train", "external"):  # an external run is a training run reported from elsewhere
         return {}
     chats = {chat: lang for chat, (mode, lang) in prefs.items() if mode == "all"}
     owner = owner_of(session)

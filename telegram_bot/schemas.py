@@ -125,6 +125,27 @@ class SystemSample(ApiModel):
     gpus: list[GpuSample] = Field(default_factory=list)
 
 
+class NodeResources(ApiModel):
+    cpus: float
+    gpus: float
+
+
+class ClusterNode(ApiModel):
+    id: str
+    head: bool = False
+    total: NodeResources
+    free: NodeResources | None = None
+    sessions: list[int] = Field(default_factory=list)
+
+
+class ClusterRead(ApiModel):
+    executor: str
+    state: str
+    capacity: int
+    error: str | None = None
+    nodes: list[ClusterNode] = Field(default_factory=list)
+
+
 class ImageResult(ApiModel):
     index: int
     counts: dict[str, int]

@@ -79,8 +79,23 @@ class Database:
             if version <= current:
                 continue
             logger.info("migrating database to schema version %d", version)
-            # executescript commits on its own; wrap the script so the bump is atomic with it.
-            await self._conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+            # SQLite's table-rebuild procedure: foreign keys off around the migration (the pragma is a no-op
+            # inside a transaction), checked before the commit, so a rebuilt parent table cascades nothing.
+            await self._conn.execute("PRAGMA foreign_keys=OFF")
+            try:
+                # executescript commits on its own; wrap the script so the bump is atomic with it.
+                await self._conn.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {version};")
+                broken = await self.fetch_all("PRAGMA foreign_key_check")
+                if broken:
+                    await self._conn.execute("ROLLBACK")
+                    raise RuntimeError(f"migration {version} broke {len(broken)} foreign keys: {[tuple(r) for r in broken[:5]]}")
+                await self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    await self._rollback()
+                raise
+            finally:
+                await self._conn.execute("PRAGMA foreign_keys=ON")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

@@ -22,6 +22,9 @@ class Health(BaseModel):
     version: str
     uptime_s: float
     database: str = Field(examples=["ok"])
+    executor: str = Field("local", description="Where training runs: local or ray.")
+    cluster: str = Field("local", description="local, or the Ray cluster's state: connecting, connected, "
+                         "unreachable (runs wait in the queue until it is back).")
 
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER: a larger id must be a 422, not an OverflowError (500) in the driver

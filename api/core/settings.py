@@ -29,6 +29,17 @@ class Settings(BaseSettings):
     max_connections: int = Field(500, ge=1, description="Connections served at once; more get 503 at once.")
     max_concurrent_sessions: int = Field(1, ge=1, le=64, description="Training sessions running at once.")
     log_level: LogLevel = Field("info", description="Log level of the server.")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="Where training runs: local (child processes on this machine) or ray (a Ray cluster at "
+        "RAY_ADDRESS; pip install -r requirements-ray.txt).")
+    ray_address: str = Field("", description="The Ray cluster to run on (host:port of its head, or ray://...).")
+    ray_cpus_per_run: float = Field(1.0, gt=0, le=1024, description="CPUs a training run asks the cluster for.")
+    ray_node_cache: str = Field("~/.cache/training-server", description="Folder on each cluster node where datasets "
+                                "are cached by content hash and runs work.")
+    public_url: str = Field("", description="The URL cluster workers reach this server at. Default: "
+                            "http://HOST:PORT (set it when HOST is 0.0.0.0 or behind a proxy).")
+    external_session_timeout_h: float = Field(
+        24.0, gt=0, description="An external session that reports nothing this long is marked failed.")
 
     auto_resume: bool = Field(True, description="Queue sessions interrupted by a server crash again.")
     system_sample_interval_s: float = Field(2.0, gt=0, description="Seconds between CPU/RAM/GPU samples.")

@@ -19,7 +19,9 @@ router = APIRouter(tags=["health"])
 @router.get("/health", response_model=Health)
 async def get_health(services: ServicesDep) -> Health:
     """Liveness and version; needs no API key."""
-    return Health(status="ok", version=__version__, uptime_s=round(time.time() - services.started_at, 1), database="ok")
+    cluster, _error = services.cluster.state()
+    return Health(status="ok", version=__version__, uptime_s=round(time.time() - services.started_at, 1), database="ok",
+                  executor=services.settings.executor, cluster=cluster)
 
 
 @router.get(

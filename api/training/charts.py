@@ -24,8 +24,8 @@ def _render(series: dict[str, list[tuple[int, float]]], title: str) -> bytes:
 
     figure = Figure(figsize=(7, 8), dpi=110, layout="constrained")
     losses, metrics = figure.subplots(2, 1, sharex=True)
-    _plot(losses, series, _LOSS_PREFIXES, "loss")
-    _plot(metrics, series, _METRIC_PREFIXES, "validation")
+    _plot(losses, series, "loss")
+    _plot(metrics, series, "validation")
     metrics.set_xlabel("epoch", fontsize=12)
     metrics.xaxis.set_major_locator(MaxNLocator(integer=True))
     figure.suptitle(title, fontsize=14)
@@ -34,10 +34,19 @@ def _render(series: dict[str, list[tuple[int, float]]], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _plot(axes: object, series: dict[str, list[tuple[int, float]]], prefixes: tuple[str, ...], label: str) -> None:
+def _panel(key: str) -> str:
+    """Which panel a key goes to: YOLO's by prefix; an external run's own keys by name (losses apart)."""
+    if key.startswith(_LOSS_PREFIXES):
+        return "loss"
+    if key.startswith(_METRIC_PREFIXES) or key.startswith("lr/") or key == "epoch_time":
+        return "validation" if key.startswith(_METRIC_PREFIXES) else "none"
+    return "loss" if "loss" in key.lower() else "validation"
+
+
+def _plot(axes: object, series: dict[str, list[tuple[int, float]]], label: str) -> None:
     drawn = 0
     for key, points in sorted(series.items()):
-        if key.startswith(prefixes) and points:
+        if _panel(key) == label and points:
             xs, ys = zip(*points, strict=True)
             name = key.removeprefix("metrics/")
             axes.plot(xs, ys, marker="o", linewidth=2, label=name)  # type: ignore[attr-defined]

@@ -107,7 +107,7 @@ class SessionManager:
     async def queue(self) -> QueueRead:
         running, _ = await self.store.list(statuses=[_S.running], limit=1000, offset=0)
         queued = await self.store.queued_sessions()
-        return QueueRead(running=running, queued=queued, max_concurrent=self.scheduler.max_concurrent)
+        return QueueRead(running=running, queued=queued, max_concurrent=self.scheduler.limit)
 
     async def stop(self, session_id: int, *, key: ApiKeyRead) -> SessionRead:
         """Queued: cancelled at once. Running: asks the trainer to stop, then terminates after the grace period."""
@@ -126,6 +126,9 @@ class SessionManager:
     async def resume(self, session_id: int, *, key: ApiKeyRead) -> SessionRead:
         record = await self.store.record(session_id)
         require_owner(key, record.created_by, "session", "resume")
+        if record.kind == "external":
+            raise InvalidTransition(f"Session {session_id} is external: its own script resumes it.",
+                                    details={"kind": record.kind})
         if not await self.store.transition(session_id, _S.queued, ended_at=None, stop_requested=0, error=None,
                                            error_tail=None):
             raise InvalidTransition(

@@ -48,10 +48,10 @@ class SessionRecord:
 
     id: int
     name: str
-    kind: Literal["train", "evaluate"]
-    task: Literal["detect", "classify"]
+    kind: Literal["train", "evaluate", "external"]
+    task: str  # detect | classify, or an external run's free text
     status: SessionStatus
-    config: SessionConfig
+    config: SessionConfig | None  # None for an external session: its config is the client's own JSON
     dataset_id: int | None
     base_model_id: int | None
     device: str | None
@@ -69,17 +69,19 @@ class SessionRecord:
     stop_requested: bool
     attempts: int
     created_by: int | None
+    node: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> SessionRecord:
         data = dict(row)
         return cls(
             id=data["id"], name=data["name"], kind=data["kind"], task=data["task"], status=SessionStatus(data["status"]),
-            config=SessionConfig.from_json(data["config"]), dataset_id=data["dataset_id"],
+            config=None if data["kind"] == "external" else SessionConfig.from_json(data["config"]), dataset_id=data["dataset_id"],
             base_model_id=data["base_model_id"], device=data["device"], priority=data["priority"],
             created_at=data["created_at"], started_at=data["started_at"], run_seconds=data["run_seconds"],
             epoch=data["epoch"], epochs=data["epochs"], batches=data["batches"],
             latest_metrics=json.loads(data["latest_metrics"]), best_metrics=json.loads(data["best_metrics"]),
             best_fitness=data["best_fitness"], checkpoint=data["checkpoint"],
             stop_requested=bool(data["stop_requested"]), attempts=data["attempts"], created_by=data["created_by"],
+            node=data.get("node"),
         )

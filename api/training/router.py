@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response, StreamingResponse
+from pydantic import Discriminator, Tag
 
 from api.auth.schemas import Role
 from api.core.errors import ValidationFailed
@@ -13,6 +14,7 @@ from api.core.http import Id, OnBehalfOf, SnapshotPage
 from api.core.responses import errors
 from api.core.schemas import MAX_ID
 from api.dependencies import CurrentKey, ServicesDep, require_role
+from api.training.ingest.schemas import ExternalSessionCreate
 from api.training.schemas import (
     LatestMetrics,
     LogLevel,
@@ -39,9 +41,22 @@ async def session_or_404(session_id: Id, services: ServicesDep) -> SessionRead:
 SessionDep = Annotated[SessionRead, Depends(session_or_404)]
 
 
+def _session_kind(value: Any) -> str:
+    kind = value.get("kind", "train") if isinstance(value, dict) else getattr(value, "kind", "train")
+    return "external" if kind == "external" else "train"
+
+
+NewSession = Annotated[Annotated[SessionCreate, Tag("train")] | Annotated[ExternalSessionCreate, Tag("external")],
+                       Discriminator(_session_kind)]
+
+
 @operator.post("/sessions", response_model=SessionRead, status_code=201, responses=errors(415))
-async def create_session(body: SessionCreate, key: CurrentKey, behalf: OnBehalfOf, services: ServicesDep) -> SessionRead:
-    """Queue a training session; it starts when a slot (and a GPU, if asked for) is free."""
+async def create_session(body: NewSession, key: CurrentKey, behalf: OnBehalfOf, services: ServicesDep) -> SessionRead:
+    """Queue a training session; it starts when a slot (and a GPU, if asked for) is free. With `"kind": "external"`,
+    a session your own script reports into (POST /sessions/{id}/metrics, /logs, /progress, /finish): it is
+    running at once."""
+    if isinstance(body, ExternalSessionCreate):
+        return await services.ingest.create_external(body, created_by=key.id, on_behalf_of=behalf)
     return await services.sessions.create(body, created_by=key.id, on_behalf_of=behalf)
 
 

@@ -11,11 +11,12 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from api.core.errors import Conflict
 from api.core.events import EventBus
 from api.core.periodic import every
 from api.recognition.evaluation_store import EvaluationStore
 from api.registry.models.service import ModelRegistry
-from api.training.child.contract import Evaluated, Result
+from api.training.child.contract import Evaluated, Message, Result
 from api.training.executors.base import Executor
 from api.training.log_store import LogStore
 from api.training.metrics_store import MetricsStore
@@ -74,6 +75,7 @@ class Scheduler:
             _done, pending = await asyncio.wait(self._supervisors, timeout=10)
             for task in pending:
                 task.cancel()
+        await self.executor.close()
         await self.flush()
 
     async def flush(self) -> None:
@@ -96,6 +98,13 @@ class Scheduler:
             self._spawn(run.handle.stop(self.stop_grace_s))
         return True
 
+    async def deliver(self, session_id: int, message: Message) -> None:
+        """A message of a run that reports over HTTP (a cluster worker): handled as if its child had sent it."""
+        run = self._runs.get(session_id)
+        if run is None:
+            raise Conflict(f"Session {session_id} is not running here.", code="run_superseded")
+        await run.handle_message(message)
+
     async def announce(self, session_id: int) -> SessionRead:
         session = await self.store.get(session_id)
         self.bus.publish("session.status", session.model_dump(mode="json"))
@@ -113,9 +122,18 @@ class Scheduler:
             except Exception:
                 logger.exception("scheduler pass failed")
 
+    def running_devices(self) -> list[str]:
+        return [run.device for run in self._runs.values()]
+
+    @property
+    def limit(self) -> int:
+        """Runs at once: MAX_CONCURRENT_SESSIONS here, the cluster's capacity with a cluster executor."""
+        capacity = self.executor.capacity()
+        return self.max_concurrent if capacity is None else capacity
+
     async def _start_ready(self) -> None:
         for record in await self.store.queued_in_order():
-            if len(self._runs) >= self.max_concurrent or self._shutting_down:
+            if len(self._runs) >= self.limit or self._shutting_down:
                 return
             device = self._pick_device(record)
             if device is not None:
@@ -123,9 +141,10 @@ class Scheduler:
 
     def _pick_device(self, record: SessionRecord) -> str | None:
         """A device for this session now, or None to keep it waiting (its GPU is busy)."""
+        assert record.config is not None  # queued sessions are ours to run, never external
         requested = record.config.device
-        if requested == "cpu":
-            return "cpu"
+        if requested == "cpu" or self.executor.places_devices:
+            return requested
         busy = {index for run in self._runs.values() for index in run.device.split(",") if run.device != "cpu"}
         if requested == "auto":
             gpus = self.gpu_count()
@@ -189,6 +208,12 @@ class Scheduler:
                                         best_metrics=metrics, **common)
         elif run.stop_requested or (isinstance(result, Result) and result.stopped):
             await self.store.transition(run.session_id, _S.stopped, **common)
+        elif run.handle.lost:  # its node died: resume from the last checkpoint it uploaded, wherever there is room
+            await self.store.transition(run.session_id, _S.interrupted, **common)
+            logger.warning("session %d: %s; interrupted", run.session_id, run.handle.describe_exit())
+            if self.auto_resume:
+                await self.store.transition(run.session_id, _S.queued, ended_at=None)
+                self._wake.set()
         else:
             reason = run.failure.message if run.failure else run.handle.describe_exit()
             await self._finish_failed(run.session_id, reason, **common)

@@ -27,6 +27,8 @@ class SessionStatus(StrEnum):
 
 
 class SessionCreate(BaseModel):
+    kind: Literal["train"] = Field("train", description="train (default): this server trains. For your own "
+                                   "script's run, send kind external (see the ingest routes).")
     name: str | None = Field(None, max_length=100, examples=["shapes-baseline"])
     task: Task = Field(examples=["detect"])
     model: str | int = Field(
@@ -81,8 +83,9 @@ class SessionProgress(BaseModel):
 class SessionRead(BaseModel):
     id: int
     name: str
-    kind: Literal["train", "evaluate"] = Field("train", description="evaluate: a queued POST /models/{id}/evaluate.")
-    task: Task
+    kind: Literal["train", "evaluate", "external"] = Field("train", description=(
+        "evaluate: a queued POST /models/{id}/evaluate; external: outside code reports into it."))
+    task: str = Field(description="detect or classify; free text for an external session.")
     model: str
     base_model_id: int | None
     dataset_id: int | None = Field(description="None once the dataset was deleted.")
@@ -90,6 +93,7 @@ class SessionRead(BaseModel):
     priority: int
     status: SessionStatus
     device: str | None
+    node: str | None = Field(None, description="The cluster node the run was placed on (Ray executor).")
     created_at: float
     started_at: float | None
     ended_at: float | None

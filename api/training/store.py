@@ -125,7 +125,9 @@ class SessionStore:
         await self._db.execute(f"UPDATE sessions SET {assignments} WHERE id = ?", [*values.values(), session_id])
 
     async def ids_in(self, status: SessionStatus) -> list[int]:
-        rows = await self._db.fetch_all("SELECT id FROM sessions WHERE status = ?", (status.value,))
+        """Sessions this server runs (not external ones, whose runs live elsewhere) in `status`."""
+        rows = await self._db.fetch_all("SELECT id FROM sessions WHERE status = ? AND kind != 'external'",
+                                        (status.value,))
         return [row["id"] for row in rows]
 
     async def delete_unless_running(self, session_id: int) -> bool:

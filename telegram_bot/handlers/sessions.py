@@ -12,7 +12,7 @@ from telegram_bot.action_keyboards import status_actions
 from telegram_bot.api_client import ApiClient
 from telegram_bot.callbacks import LogsCb, SessionCb
 from telegram_bot.config import BotSettings
-from telegram_bot.formatting import logs_page, session_line, system_card
+from telegram_bot.formatting import cluster_card, logs_page, session_line, system_card
 from telegram_bot.i18n import t
 from telegram_bot.notifier import ProgressNotifier
 
@@ -29,6 +29,8 @@ async def show_status(message: Message, api: ApiClient, lang: str) -> None:
         lines.append(t(lang, "status-none"))
     lines.append("")
     lines.append(system_card(await api.system(), lang))
+    if cluster := cluster_card(await api.cluster(), lang):
+        lines.extend(["", cluster])
     await message.answer("\n".join(lines), reply_markup=status_actions([*queue.running, *queue.queued], lang))
 
 

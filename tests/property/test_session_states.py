@@ -43,6 +43,7 @@ class FakeHandle:
         self.queue: asyncio.Queue[Message | object] = asyncio.Queue()
         self.pid = spec.session_id
         self.ended = False
+        self.lost = False  # a cluster node died under it
 
     def end(self, *messages: Message) -> None:
         for message in messages:
@@ -70,6 +71,14 @@ class FakeHandle:
 
 
 class FakeExecutor:
+    places_devices = False
+
+    def capacity(self) -> int | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
     def __init__(self) -> None:
         self.handles: dict[int, FakeHandle] = {}  # the children the test may still end
         self.latest: dict[int, FakeHandle] = {}  # the last child of each session
@@ -206,6 +215,19 @@ class SessionStates(RuleBasedStateMachine):
         handle = self.executor.handles.pop(data.draw(st.sampled_from(sorted(self.executor.handles))))
         handle.end() if crash else handle.end(Result(best="best.pt", stopped=False, names={0: "a"}, epochs_done=1))
         self.settle()
+
+    @precondition(lambda self: set(self.executor.handles) & set(self.scheduler._runs))
+    @rule(data=st.data())
+    def node_dies(self, data: st.DataObject) -> None:
+        """A cluster node dies under its run: interrupted, and queued again to resume (AUTO_RESUME) elsewhere."""
+        session_id = data.draw(st.sampled_from(sorted(set(self.executor.handles) & set(self.scheduler._runs))))
+        handle = self.executor.handles.pop(session_id)
+        stopping = self.scheduler._runs[session_id].stop_requested
+        handle.lost = True
+        handle.end()
+        self.settle()
+        if not stopping:
+            assert self.status(session_id) == (_S.queued if self.scheduler.auto_resume else _S.interrupted)
 
     @rule(auto_resume=st.booleans())
     def restart_server(self, auto_resume: bool) -> None:

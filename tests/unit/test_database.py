@@ -43,6 +43,35 @@ async def test_older_file_is_upgraded_in_place(tmp_path: Path) -> None:
         await new.close()
 
 
+async def test_rebuilding_the_sessions_table_keeps_what_hangs_off_it(tmp_path: Path) -> None:
+    """Migration 12 rebuilds `sessions` (a CHECK changed): with foreign keys on, dropping the old table would have
+    cascaded into metrics, logs and evaluations. The runner turns them off around a migration."""
+    path = tmp_path / "server.db"
+    all_migrations = load_migrations()
+    old = await Database.open(path, migrations=all_migrations[:11])
+    session_id = await old.execute(
+        "INSERT INTO sessions (name, task, model, config, status, created_at, epochs, kind) "
+        "VALUES ('s', 'detect', 'yolov8n.yaml', '{}', 'completed', 1.0, 1, 'evaluate')")
+    await old.execute("INSERT INTO metrics (session_id, key, step, epoch, value, ts) VALUES (?, 'k', 1, 1, 0.5, 1.0)",
+                      (session_id,))
+    await old.execute("INSERT INTO logs (session_id, ts, level, message) VALUES (?, 1.0, 'INFO', 'hello')", (session_id,))
+    await old.execute("INSERT INTO evaluations (session_id, split, conf, iou, imgsz, created_at) "
+                      "VALUES (?, 'val', 0.25, 0.7, 64, 1.0)", (session_id,))
+    await old.close()
+
+    new = await Database.open(path)
+    try:
+        for table in ("metrics", "logs", "evaluations"):
+            assert await new.fetch_value(f"SELECT COUNT(*) FROM {table} WHERE session_id = ?", (session_id,)) == 1
+        assert await new.fetch_value("SELECT kind FROM sessions WHERE id = ?", (session_id,)) == "evaluate"
+        assert await new.fetch_value("PRAGMA foreign_keys") == 1
+        assert await new.fetch_all("PRAGMA foreign_key_check") == []
+        await new.execute("DELETE FROM sessions WHERE id = ?", (session_id,))  # the cascade still works after
+        assert await new.fetch_value("SELECT COUNT(*) FROM metrics") == 0
+    finally:
+        await new.close()
+
+
 async def test_a_failing_migration_leaves_the_file_at_the_previous_version(tmp_path: Path) -> None:
     path = tmp_path / "server.db"
     migrations = [(1, "CREATE TABLE a (x INTEGER);"), (2, "CREATE TABLE b (y INTEGER); INSERT INTO nope VALUES (1);")]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from api.auth.schemas import Role
 from api.core.http import Id, SnapshotPage
 from api.core.responses import errors
-from api.dependencies import CurrentKey, ServicesDep, require_role
+from api.dependencies import CurrentKey, ServicesDep, key_or_session_token, require_role
 from api.registry.datasets.samples import render_sample
 from api.registry.datasets.schemas import DatasetList, DatasetRead, Task
 
@@ -70,6 +70,24 @@ async def get_dataset_sample(
     return Response(jpeg, media_type="image/jpeg")
 
 
+readers = APIRouter(tags=["datasets"], responses=errors())  # keys of any role, and cluster workers' session tokens
+
+
+@readers.get("/datasets/{dataset_id}/archive", response_class=FileResponse, responses={
+    **errors(401, 403, 404), 200: {"content": {"application/x-tar": {}}, "description": "The dataset as one tar."}})
+async def download_dataset_archive(
+    dataset_id: Id, services: ServicesDep,
+    caller: Annotated[object, key_or_session_token(Role.viewer, audit=False)],
+) -> FileResponse:
+    """The dataset as one deterministic tar; its ETag is its sha256 (how cluster nodes cache it by content).
+    Range requests resume a broken download. A worker's session token reads its own run's dataset only."""
+    await services.ingest.require_input(caller, dataset_id=dataset_id)  # type: ignore[arg-type]
+    archive = await services.datasets.archive(dataset_id)
+    return FileResponse(archive.path, media_type="application/x-tar", filename=f"dataset-{dataset_id}.tar",
+                        headers={"ETag": f'"{archive.sha256}"'})
+
+
 router = APIRouter()
 router.include_router(viewer)
 router.include_router(operator)
+router.include_router(readers)

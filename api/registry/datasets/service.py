@@ -17,6 +17,7 @@ from api.core.errors import Conflict
 from api.core.pools import Pools
 from api.core.uploads import AsyncReadable, stage_upload
 from api.registry.datasets import shapes
+from api.registry.datasets.archive import DatasetArchive, build_archive, remove_archive
 from api.registry.datasets.archive_safety import check_zip_magic, safe_extract
 from api.registry.datasets.schemas import DatasetInfo, DatasetRead, Task
 from api.registry.datasets.store import DatasetStore
@@ -147,6 +148,11 @@ class DatasetRegistry:
             raise Conflict(f"Dataset {dataset_id} is used by {in_use} queued or running session(s).",
                            code="dataset_in_use", details={"sessions": in_use})
         await self._pools.files.run(shutil.rmtree, self.path_of(dataset), True)
+        await self._pools.files.run(remove_archive, self.path_of(dataset))
+
+    async def archive(self, dataset_id: int) -> DatasetArchive:
+        """The dataset as one tar named by its sha256 (what cluster nodes download once and cache)."""
+        return await self._pools.files.run(build_archive, self.path_of(await self.get(dataset_id)))
 
     async def _register(self, folder: Path, *, name: str, task: Task, classes: list[str], info: DatasetInfo,
                         source: str, sha256: str | None, created_by: int | None,

@@ -10,11 +10,11 @@ from fastapi.responses import FileResponse, Response
 from api.auth.schemas import Role
 from api.core.http import Id, SnapshotPage
 from api.core.responses import errors
-from api.dependencies import CurrentKey, ServicesDep, require_role
+from api.dependencies import CurrentKey, ServicesDep, key_or_session_token, require_role
 from api.registry.datasets.schemas import Task
 from api.registry.models.schemas import ModelExport, ModelList, ModelRead, ModelUpdate
 
-router = APIRouter(tags=["models"], dependencies=[require_role(Role.viewer)], responses=errors())
+viewer = APIRouter(tags=["models"], dependencies=[require_role(Role.viewer)], responses=errors())
 
 
 async def model_or_404(model_id: Id, services: ServicesDep) -> ModelRead:
@@ -24,27 +24,33 @@ async def model_or_404(model_id: Id, services: ServicesDep) -> ModelRead:
 ModelDep = Annotated[ModelRead, Depends(model_or_404)]
 
 
-@router.get("/models", response_model=ModelList)
+@viewer.get("/models", response_model=ModelList)
 async def list_models(services: ServicesDep, page: SnapshotPage, task: Annotated[Task | None, Query()] = None) -> ModelList:
     """Registered models, newest first."""
     items, total = await services.models.list(limit=page.limit, offset=page.offset, task=task, as_of=page.as_of)
     return ModelList(items=items, total=total)
 
 
-@router.get("/models/{model_id}", response_model=ModelRead, responses=errors(404))
+@viewer.get("/models/{model_id}", response_model=ModelRead, responses=errors(404))
 async def get_model(model: ModelDep) -> ModelRead:
     """Task, architecture, classes, metrics, source session, size, sha256."""
     return model
 
 
-@router.get("/models/{model_id}/download", response_class=FileResponse, responses={
-    **errors(404, 409), 200: {"content": {"application/octet-stream": {}}, "description": "The .pt weights."}})
+readers = APIRouter(tags=["models"], responses=errors())  # keys of any role, and cluster workers' session tokens
+
+
+@readers.get("/models/{model_id}/download", response_class=FileResponse, responses={
+    **errors(401, 403, 404, 409), 200: {"content": {"application/octet-stream": {}}, "description": "The .pt weights."}})
 async def download_model(
-    model: ModelDep, services: ServicesDep,
+    model_id: Id, services: ServicesDep,
+    caller: Annotated[object, key_or_session_token(Role.viewer, audit=False)],
     format: Annotated[Literal["pt", "onnx"], Query(description="pt, or an export made before.")] = "pt",
 ) -> FileResponse:
-    """The weights file (.pt), or an export of it (?format=onnx); 409 for quarantined weights."""
-    await services.models.usable(model.id)
+    """The weights file (.pt), or an export of it (?format=onnx); 409 for quarantined weights. A worker's session
+    token reads its own run's base model only."""
+    await services.ingest.require_input(caller, model_id=model_id)  # type: ignore[arg-type]
+    model = await services.models.usable(model_id)
     path = services.models.path_of(model.id) if format == "pt" else services.models.exported_path(model.id, format)
     return FileResponse(path, media_type="application/octet-stream",
                         filename=f"model-{model.id}-{model.architecture}.{format}")
@@ -95,5 +101,8 @@ async def update_model(model: ModelDep, body: ModelUpdate, key: CurrentKey, serv
     return await services.models.set_auto_export(model.id, body.auto_export, key=key)
 
 
-router.include_router(operator)
-router.include_router(admin)
+viewer.include_router(operator)
+viewer.include_router(admin)
+router = APIRouter()
+router.include_router(viewer)
+router.include_router(readers)

@@ -30,8 +30,8 @@ def _use_all_cores(trainer: Any) -> None:
     # Ultralytics leaves one core idle; on a small box that is half the machine.
     import torch
 
-    if str(trainer.device) == "cpu":
-        torch.set_num_threads(max(1, os.cpu_count() or 1))
+    if str(trainer.device) == "cpu":  # a cluster worker gets OMP_NUM_THREADS from Ray: the CPUs it was given
+        torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1)))
 
 
 def _cap_memory(limit_mb: int) -> None:
@@ -68,7 +68,8 @@ def train(spec: RunSpec, channel: Channel, stop_event: Any) -> Result:
     model.add_callback("on_train_start", _use_all_cores)
     if resume:
         channel.log(f"resuming from {resume}")
-        model.train(resume=True, data=spec.data, device=spec.device)
+        # save_dir: on another cluster node the checkpoint's own save_dir may not exist
+        model.train(resume=True, data=spec.data, device=spec.device, save_dir=str(run_dir / "train"))
     else:
         model.train(**spec.train_args())
     trainer = model.trainer

@@ -28,7 +28,19 @@ class RunHandle(Protocol):
     def describe_exit(self) -> str:
         """Why it ended, in words, for a run that sent no result (killed, crashed)."""
 
+    @property
+    def lost(self) -> bool:
+        """True when the machine under it died (a cluster node): the run is interrupted and resumes elsewhere."""
+
 
 class Executor(Protocol):
+    places_devices: bool  # True: the executor (a cluster) picks the GPUs; the scheduler passes the asked device on
+
     def launch(self, spec: RunSpec) -> RunHandle:
         """A handle for `spec`, not started yet; `await handle.start()` starts it."""
+
+    def capacity(self) -> int | None:
+        """Runs that fit at once (a cluster's size), or None for MAX_CONCURRENT_SESSIONS."""
+
+    async def close(self) -> None:
+        """The server stops: let go of the cluster (the runs were killed already)."""

@@ -27,6 +27,8 @@ class TrainingProcess(ChildProcess):
     def messages(self) -> AsyncIterator[Message]:
         return super().messages()
 
+    lost = False  # this machine is the server's: if it dies, the server's restart finds the run interrupted
+
     def request_stop(self) -> None:
         self._stop_event.set()
 
@@ -38,8 +40,16 @@ class TrainingProcess(ChildProcess):
 class LocalProcessExecutor:
     """Runs each spec in a spawned child on this machine (runner.main)."""
 
+    places_devices = False  # the scheduler gives each run a free GPU of this machine
+
     def launch(self, spec: RunSpec) -> TrainingProcess:
         return TrainingProcess(spec)
+
+    def capacity(self) -> int | None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
 
 def describe_exit(code: int | None) -> str:

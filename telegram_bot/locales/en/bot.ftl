@@ -82,6 +82,9 @@ status-system =
     <b>Server</b>
     CPU { $cpu }% · RAM { $ram_used }/{ $ram_total } GB ({ $ram_pct }%) · Disk { $disk_pct }%
 status-no-gpu = GPU: none
+status-cluster = <b>Ray cluster</b>: { $nodes } nodes, { $capacity } runs at once
+status-cluster-node = • { $node }{ $head }: CPU { $cpu_free }/{ $cpus } free · GPU { $gpu_free }/{ $gpus } · runs { $runs }
+status-cluster-down = <b>Ray cluster</b>: { $state } — runs wait in the queue. { $error }
 stop = ⏹ Stop #{ $id }
 resume = ▶️ Resume #{ $id }
 stop-done = Stop of run #{ $id } requested.

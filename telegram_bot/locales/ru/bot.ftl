@@ -82,6 +82,9 @@ status-system =
     <b>Сервер</b>
     CPU { $cpu }% · RAM { $ram_used }/{ $ram_total } ГБ ({ $ram_pct }%) · Диск { $disk_pct }%
 status-no-gpu = GPU: нет
+status-cluster = <b>Кластер Ray</b>: узлов { $nodes }, запусков одновременно { $capacity }
+status-cluster-node = • { $node }{ $head }: CPU свободно { $cpu_free }/{ $cpus } · GPU { $gpu_free }/{ $gpus } · запуски { $runs }
+status-cluster-down = <b>Кластер Ray</b>: { $state } — запуски ждут в очереди. { $error }
 stop = ⏹ Стоп #{ $id }
 resume = ▶️ Продолжить #{ $id }
 stop-done = Остановка запуска #{ $id } запрошена.

@@ -1,0 +1,120 @@
+"""SQL of the ingest path: a batch and its claim on its batch_id land in one transaction, or neither does."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import aiosqlite
+
+from api.core.database import Database
+from api.training.ingest.schemas import ArtifactRead, LogLineIn, MetricPointIn
+
+
+async def _claim(conn: aiosqlite.Connection, session_id: int, batch_id: str | None, kind: str) -> bool:
+    """False when this batch_id was stored before (a retry): the caller then stores nothing."""
+    if batch_id is None:
+        return True
+    cursor = await conn.execute("INSERT OR IGNORE INTO ingest_batches (session_id, batch_id, kind, created_at) "
+                                "VALUES (?, ?, ?, ?)", (session_id, batch_id, kind, time.time()))
+    return cursor.rowcount == 1
+
+
+class IngestStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add_metrics(self, session_id: int, batch_id: str | None, points: Sequence[MetricPointIn],
+                          default_epoch: int) -> dict[str, tuple[int, float]] | None:
+        """Store the points; None for a retried batch. Returns each key's newest (step, value) of this batch."""
+        now = time.time()
+        async with self._db.transaction() as conn:
+            if not await _claim(conn, session_id, batch_id, "metrics"):
+                return None
+            unstepped = sorted({point.key for point in points if point.step is None and point.epoch is None})
+            next_step: dict[str, int] = {}
+            if unstepped:
+                marks = ",".join("?" * len(unstepped))
+                async with conn.execute(f"SELECT key, MAX(step) FROM metrics WHERE session_id = ? AND key IN ({marks})"
+                                        " GROUP BY key", [session_id, *unstepped]) as cursor:
+                    next_step = {key: step + 1 for key, step in await cursor.fetchall()}
+            rows, newest = [], {}
+            for point in points:
+                step = point.step if point.step is not None else point.epoch
+                if step is None:
+                    step = next_step.get(point.key, 0)
+                    next_step[point.key] = step + 1
+                epoch = point.epoch if point.epoch is not None else default_epoch
+                rows.append((session_id, point.key, step, epoch, point.value, point.ts or now))
+                if point.key not in newest or step >= newest[point.key][0]:
+                    newest[point.key] = (step, point.value)
+            # REPLACE: a point sent again under a new batch_id (a client that lost its ids) is not a duplicate row.
+            await conn.executemany("INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) "
+                                   "VALUES (?, ?, ?, ?, ?, ?)", rows)
+        return newest
+
+    async def add_logs(self, session_id: int, batch_id: str | None, lines: Sequence[LogLineIn]) -> bool:
+        now = time.time()
+        async with self._db.transaction() as conn:
+            if not await _claim(conn, session_id, batch_id, "logs"):
+                return False
+            await conn.executemany("INSERT INTO logs (session_id, ts, level, message) VALUES (?, ?, ?, ?)",
+                                   [(session_id, line.ts or now, line.level, line.message) for line in lines])
+        return True
+
+    async def add_artifact(self, *, session_id: int, name: str, role: str, path: str, size_bytes: int,
+                           sha256: str) -> ArtifactRead:
+        """Insert or replace the session's artifact of this name (a checkpoint is re-sent every epoch)."""
+        values: dict[str, Any] = {"session_id": session_id, "name": name, "role": role, "path": path,
+                                  "size_bytes": size_bytes, "sha256": sha256, "created_at": time.time()}
+        await self._db.execute(
+            "INSERT INTO session_artifacts (session_id, name, role, path, size_bytes, sha256, created_at) "
+            "VALUES (:session_id, :name, :role, :path, :size_bytes, :sha256, :created_at) "
+            "ON CONFLICT (session_id, name) DO UPDATE SET role = excluded.role, path = excluded.path, "
+            "size_bytes = excluded.size_bytes, sha256 = excluded.sha256, created_at = excluded.created_at", values)
+        row = await self._db.fetch_one("SELECT * FROM session_artifacts WHERE session_id = ? AND name = ?",
+                                       (session_id, name))
+        return _artifact(row)
+
+    async def silent_external(self, since: float) -> list[int]:
+        """Running external sessions that reported no metric or log line (nor started) after `since`."""
+        rows = await self._db.fetch_all(
+            "SELECT id FROM sessions s WHERE kind = 'external' AND status = 'running' AND started_at < ? "
+            "AND NOT EXISTS (SELECT 1 FROM metrics m WHERE m.session_id = s.id AND m.ts >= ?) "
+            "AND NOT EXISTS (SELECT 1 FROM logs l WHERE l.session_id = s.id AND l.ts >= ?)", (since, since, since))
+        return [row[0] for row in rows]
+
+    async def artifacts(self, session_id: int) -> list[ArtifactRead]:
+        rows = await self._db.fetch_all("SELECT * FROM session_artifacts WHERE session_id = ? ORDER BY id", (session_id,))
+        return [_artifact(row) for row in rows]
+
+    async def artifact_path(self, session_id: int, artifact_id: int) -> tuple[ArtifactRead, str] | None:
+        row = await self._db.fetch_one("SELECT * FROM session_artifacts WHERE session_id = ? AND id = ?",
+                                       (session_id, artifact_id))
+        return None if row is None else (_artifact(row), row["path"])
+
+
+class TokenStore:
+    """The session_tokens table (hashes only)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def all(self) -> list[tuple[str, int, int, float]]:
+        rows = await self._db.fetch_all("SELECT token_hash, session_id, attempt, expires_at FROM session_tokens")
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
+    async def insert(self, token_hash: str, session_id: int, attempt: int, expires_at: float) -> None:
+        await self._db.execute("INSERT INTO session_tokens (token_hash, session_id, attempt, created_at, expires_at) "
+                               "VALUES (?, ?, ?, ?, ?)", (token_hash, session_id, attempt, time.time(), expires_at))
+
+    async def expire(self, session_id: int, now: float) -> None:
+        await self._db.execute("UPDATE session_tokens SET expires_at = MIN(expires_at, ?) WHERE session_id = ?",
+                               (now, session_id))
+
+
+def _artifact(row: Any) -> ArtifactRead:
+    data = dict(row)
+    data.pop("path")
+    return ArtifactRead(**data)
