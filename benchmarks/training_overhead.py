@@ -19,14 +19,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from api.training.child.contract import RunSpec  # noqa: E402
 from api.training.workspace import prepare_run_dir  # noqa: E402
-from benchmarks.common import KEY  # noqa: E402
+from benchmarks.common import KEY, time_session  # noqa: E402
 from tests.helpers import ServerProcess  # noqa: E402
 
 DIRECT = """
@@ -57,20 +55,9 @@ def run_direct(work: Path, dataset_dir: Path, args: dict) -> float:
 
 
 def run_server(server: ServerProcess, args: dict) -> float:
-    headers = {"X-API-Key": KEY}
     body = {"task": "detect", "model": "yolov8n.yaml", "dataset": 1, "epochs": args["epochs"],
             "imgsz": args["imgsz"], "batch": args["batch"], "device": args["device"]}
-    started = time.perf_counter()
-    session = httpx.post(f"{server.url}/api/v1/sessions", json=body, headers=headers, timeout=30).json()
-    while True:
-        status = httpx.get(f"{server.url}/api/v1/sessions/{session['id']}", headers=headers, timeout=30).json()
-        if status["status"] not in ("queued", "running"):
-            break
-        time.sleep(0.2)
-    elapsed = time.perf_counter() - started
-    if status["status"] != "completed":
-        raise SystemExit(f"server run ended {status['status']}: {status['error']}")
-    return elapsed
+    return time_session(server.url, body, server.output())
 
 
 def main() -> None:

@@ -70,10 +70,10 @@ class PrivateNetwork:
 
 
 class RayNodes:
-    """`ray start` a head and more nodes (1 CPU each, tagged node_a, node_b, ...) from inside the namespace."""
+    """`ray start` a head and more nodes (tagged node_a, node_b, ...) from inside the namespace."""
 
-    def __init__(self, network: PrivateNetwork) -> None:
-        self.network = network
+    def __init__(self, network: PrivateNetwork, cpus_per_node: int = 1) -> None:
+        self.network, self.cpus = network, cpus_per_node
         self.port = free_port()  # any free number: the namespace has no one else
         self.temp_dir = Path(tempfile.mkdtemp(prefix="ray", dir="/tmp"))  # short: Ray's socket paths have a limit
         self.env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", "PYTHONPATH": str(ROOT),
@@ -88,7 +88,7 @@ class RayNodes:
 
     def _start(self, *args: str) -> None:
         tag = f"node_{chr(ord('a') + len(self.tags))}"
-        command = [self.ray, "start", "--node-ip-address=127.0.0.1", "--num-cpus=1", "--num-gpus=0",
+        command = [self.ray, "start", "--node-ip-address=127.0.0.1", f"--num-cpus={self.cpus}", "--num-gpus=0",
                    "--disable-usage-stats", "--object-store-memory=100000000", f'--resources={{"{tag}": 1}}', *args]
         done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=120, cwd=ROOT)
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

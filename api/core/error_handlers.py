@@ -20,7 +20,8 @@ _HTTP_CODES = {
 
 
 def _field_name(location: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in location)
+    """`body.imgsz`; a tagged union's tag (named `kind=...`, see api/training/router.py) is not a field."""
+    return ".".join(str(part) for part in location if not str(part).startswith("kind="))
 
 
 async def _app_error(_request: Request, exc: Exception) -> JSONResponse:

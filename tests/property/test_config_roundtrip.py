@@ -87,7 +87,7 @@ INVALID: dict[str, st.SearchStrategy[Any]] = {
 @given(body=st.fixed_dictionaries(VALID))
 def test_every_body_within_the_constraints_is_accepted_as_given(body: dict[str, Any]) -> None:
     created = SessionCreate.model_validate(body)
-    expected = {**body, "device": normalised_device(body["device"])}
+    expected = {**body, "device": normalised_device(body["device"]), "kind": "train"}  # the default kind
     assert created.model_dump() == expected
     assert SessionCreate.model_validate_json(created.model_dump_json()) == created
 

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 
 from api.auth.schemas import Role
 from api.core.errors import ValidationFailed
-from api.core.http import Id
+from api.core.http import Id, fast_json_body
 from api.core.responses import errors
 from api.dependencies import ServicesDep, key_or_session_token
 from api.training.ingest.schemas import (
@@ -32,16 +32,22 @@ router = APIRouter(tags=["ingest"], responses=errors(401, 403, 404, 409))
 Reporter = Annotated[Caller, key_or_session_token(Role.operator, audit=False)]
 AuditedReporter = Annotated[Caller, key_or_session_token(Role.operator)]
 Reader = Annotated[Caller, key_or_session_token(Role.viewer, audit=False)]
+_metric_batch, _METRICS_BODY = fast_json_body(MetricBatch)
+_log_batch, _LOGS_BODY = fast_json_body(LogBatch)
 
 
-@router.post("/sessions/{session_id}/metrics", response_model=IngestAck, responses=errors(413, 422))
-async def ingest_metrics(session_id: Id, body: MetricBatch, caller: Reporter, services: ServicesDep) -> IngestAck:
+@router.post("/sessions/{session_id}/metrics", response_model=IngestAck, responses=errors(413, 422),
+             openapi_extra=_METRICS_BODY)
+async def ingest_metrics(session_id: Id, caller: Reporter, services: ServicesDep,
+                         body: Annotated[MetricBatch, _metric_batch]) -> IngestAck:
     """Store a batch of metric points (at most 10000). With `batch_id`, a retried batch is stored once."""
     return await services.ingest.metrics(session_id, body, caller)
 
 
-@router.post("/sessions/{session_id}/logs", response_model=IngestAck, responses=errors(413, 422))
-async def ingest_logs(session_id: Id, body: LogBatch, caller: Reporter, services: ServicesDep) -> IngestAck:
+@router.post("/sessions/{session_id}/logs", response_model=IngestAck, responses=errors(413, 422),
+             openapi_extra=_LOGS_BODY)
+async def ingest_logs(session_id: Id, caller: Reporter, services: ServicesDep,
+                      body: Annotated[LogBatch, _log_batch]) -> IngestAck:
     """Store a batch of log lines (at most 5000)."""
     return await services.ingest.logs(session_id, body, caller)
 

@@ -40,7 +40,6 @@ from api.training.store import SessionStore
 _S = SessionStatus
 Caller = ApiKeyRead | SessionGrant
 _LOG_EVENTS_PER_BATCH = 50  # a 5000-line batch is stored whole; the event stream gets its first lines
-_MAX_LATEST_KEYS = 200
 
 
 class IngestService:
@@ -97,15 +96,10 @@ class IngestService:
 
     async def metrics(self, session_id: int, body: MetricBatch, caller: Caller) -> IngestAck:
         record = await self._writable(session_id, caller)
-        newest = await self.store.add_metrics(session_id, body.batch_id, body.points, default_epoch=record.epoch)
+        newest = await self.store.add_metrics(session_id, body.batch_id, body.points, default_epoch=record.epoch,
+                                              latest=record.latest_metrics)
         if newest is None:
             return self._ack(record, 0, True)
-        latest = {key: value for key, (_step, value) in newest.items() if not key.startswith(BATCH_PREFIX)}
-        if latest:
-            merged = {**record.latest_metrics, **latest}
-            if len(merged) > _MAX_LATEST_KEYS:  # the newest keys win; history keeps every point anyway
-                merged = dict(list(merged.items())[-_MAX_LATEST_KEYS:])
-            await self.sessions.update(session_id, latest_metrics=merged)
         self._bus.publish("session.metrics", {"session_id": session_id, "points": len(body.points),
                                               "latest": {k: v for k, (_s, v) in list(newest.items())[:20]}})
         return self._ack(record, len(body.points), False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,7 @@ import aiosqlite
 
 from api.core.database import Database
 from api.training.ingest.schemas import ArtifactRead, LogLineIn, MetricPointIn
+from api.training.metrics_store import BATCH_PREFIX
 
 
 async def _claim(conn: aiosqlite.Connection, session_id: int, batch_id: str | None, kind: str) -> bool:
@@ -26,8 +28,10 @@ class IngestStore:
         self._db = db
 
     async def add_metrics(self, session_id: int, batch_id: str | None, points: Sequence[MetricPointIn],
-                          default_epoch: int) -> dict[str, tuple[int, float]] | None:
-        """Store the points; None for a retried batch. Returns each key's newest (step, value) of this batch."""
+                          default_epoch: int, latest: dict[str, float], max_latest: int = 200,
+                          ) -> dict[str, tuple[int, float]] | None:
+        """Store the points, and each per-epoch key's newest value into the session's `latest` metrics (at most
+        `max_latest` keys), in one transaction; None for a retried batch. Returns each key's newest (step, value)."""
         now = time.time()
         async with self._db.transaction() as conn:
             if not await _claim(conn, session_id, batch_id, "metrics"):
@@ -52,6 +56,12 @@ class IngestStore:
             # REPLACE: a point sent again under a new batch_id (a client that lost its ids) is not a duplicate row.
             await conn.executemany("INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) "
                                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
+            fresh = {key: value for key, (_step, value) in newest.items() if not key.startswith(BATCH_PREFIX)}
+            if fresh:
+                merged = {**latest, **fresh}
+                if len(merged) > max_latest:  # the newest keys win; the history keeps every point anyway
+                    merged = dict(list(merged.items())[-max_latest:])
+                await conn.execute("UPDATE sessions SET latest_metrics = ? WHERE id = ?", (json.dumps(merged), session_id))
         return newest
 
     async def add_logs(self, session_id: int, batch_id: str | None, lines: Sequence[LogLineIn]) -> bool:

@@ -72,9 +72,11 @@ export function runPage(view, cleanup, id) {
 }
 
 function detailItems(s) {
-  const pairs = [["Task", s.task], ["Model", s.model], ["Dataset", s.dataset_id ?? "deleted"], ["Device", s.device || "—"],
-    ["Priority", s.priority], ["Created", fmt.time(s.created_at)], ["Started", fmt.time(s.started_at)],
-    ["Ended", fmt.time(s.ended_at)], ["Attempts", s.attempts]];
+  const external = s.kind === "external";  // reported by an outside script: no dataset or device of ours
+  const pairs = [["Task", s.task], ["Model", s.model], ["Dataset", external ? "—" : s.dataset_id ?? "deleted"],
+    ["Device", s.device || "—"], ["Priority", s.priority], ["Created", fmt.time(s.created_at)],
+    ["Started", fmt.time(s.started_at)], ["Ended", fmt.time(s.ended_at)], ["Attempts", s.attempts]];
+  if (s.node) pairs.push(["Cluster node", s.node.slice(0, 12)]);
   for (const [k, v] of Object.entries(s.best_metrics || {})) pairs.push([`best ${k}`, fmt.num(v, 4)]);
   if (s.result_model_id) pairs.push(["Model produced", h("a", { href: `#/models/${s.result_model_id}` }, `#${s.result_model_id}`)]);
   if (s.error) pairs.push(["Error", s.error]);
