@@ -149,6 +149,19 @@ def test_a_node_that_has_the_dataset_does_not_download_it_again(cluster: Cluster
     assert not any("downloaded to this node" in line for line in logs)
 
 
+def test_stop_reaches_the_worker_through_its_reports(cluster: Cluster) -> None:
+    """Stop sets the flag; the worker hears it in its next ingest answer, finishes the step, saves, and ends."""
+    session_id = cluster.create(epochs=50, name="stopped")
+    cluster.wait("a running epoch", lambda: (s := cluster.get(f"/sessions/{session_id}"))["status"] == "running"
+                 and s["progress"]["epoch"] >= 1)
+    assert cluster.http("POST", f"/sessions/{session_id}/stop").json()["stop_requested"] is True
+    session = cluster.wait_status(session_id, "stopped", "failed", "completed", timeout=120)
+    assert session["status"] == "stopped" and session["progress"]["epoch"] < 50, session
+    logs = cluster.logs(session_id)
+    assert any("stop requested" in line for line in logs), logs[-20:]  # cooperative, not the kill after the grace
+    assert any(a["role"] == "checkpoint" for a in cluster.get(f"/sessions/{session_id}/artifacts")["items"])
+
+
 def test_killing_the_node_under_a_run_resumes_it_on_the_other_node(cluster: Cluster) -> None:
     """Two runs fill both nodes; the one on the worker node (not the head, whose death ends any Ray cluster) loses
     its node to kill -9 and resumes on the head from the checkpoint it uploaded, once the head is free."""
