@@ -13,7 +13,7 @@ from starlette.types import Scope
 
 from api.auth.schemas import Role
 from api.auth.service import AuthManager
-from api.core.errors import Unauthorized
+from api.core.errors import Forbidden
 from api.training.ingest.tokens import SessionTokens, is_session_token
 
 PUBLIC_PATHS = frozenset({"/api/v1/health"})
@@ -56,9 +56,11 @@ class BodyGate:
         return self._upload_bytes
 
     def _token_limit(self, scope: Scope, plain: str, method: str, path: str) -> int:
+        tokens = self._tokens()  # type: ignore[misc]
         match = TOKEN_WRITES.match(path)
         if method != "POST" or match is None:
-            raise Unauthorized("A session token only reports into its own session.", code="token_scope")
-        grant = self._tokens().check(plain, int(match.group(1)))  # type: ignore[misc]
+            tokens.check(plain, None)  # 401 for a bad or expired one; a good one is just at the wrong door
+            raise Forbidden("A session token only reports into its own session.", code="token_scope")
+        grant = tokens.check(plain, int(match.group(1)))
         scope.setdefault("state", {})["session_grant"] = grant
         return self._upload_bytes if match.group(2) == "artifacts" else self._json_bytes

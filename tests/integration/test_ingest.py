@@ -139,7 +139,7 @@ async def test_a_session_token_writes_only_to_its_session_and_only_until_the_run
     assert (await client.get(f"/sessions/{mine}/artifacts", headers=as_worker)).status_code == 200
     assert_error(await client.post(f"/sessions/{other}/metrics", json=point, headers=as_worker), 403, "token_scope")
     assert_error(await client.post("/sessions", json={"kind": "external", "name": "x"}, headers=as_worker),
-                 401, "token_scope")  # a token is not a key: nothing outside its session's reports
+                 403, "token_scope")  # a token is not a key: nothing outside its session's reports
     assert (await client.get("/auth/me", headers=as_worker)).status_code == 401
     assert (await client.get("/sessions", headers=as_worker)).status_code == 401
     await client.post(f"/sessions/{mine}/finish", json={"status": "completed"})  # the owner (admin) ends it

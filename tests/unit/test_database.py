@@ -57,6 +57,9 @@ async def test_rebuilding_the_sessions_table_keeps_what_hangs_off_it(tmp_path: P
     await old.execute("INSERT INTO logs (session_id, ts, level, message) VALUES (?, 1.0, 'INFO', 'hello')", (session_id,))
     await old.execute("INSERT INTO evaluations (session_id, split, conf, iou, imgsz, created_at) "
                       "VALUES (?, 'val', 0.25, 0.7, 64, 1.0)", (session_id,))
+    deleted = await old.execute("INSERT INTO sessions (name, task, model, config, status, created_at, epochs) "
+                                "VALUES ('gone', 'detect', 'm', '{}', 'completed', 2.0, 1)")
+    await old.execute("DELETE FROM sessions WHERE id = ?", (deleted,))
     await old.close()
 
     new = await Database.open(path)
@@ -66,6 +69,9 @@ async def test_rebuilding_the_sessions_table_keeps_what_hangs_off_it(tmp_path: P
         assert await new.fetch_value("SELECT kind FROM sessions WHERE id = ?", (session_id,)) == "evaluate"
         assert await new.fetch_value("PRAGMA foreign_keys") == 1
         assert await new.fetch_all("PRAGMA foreign_key_check") == []
+        fresh = await new.execute("INSERT INTO sessions (name, task, model, config, status, created_at, epochs) "
+                                  "VALUES ('new', 'detect', 'm', '{}', 'queued', 3.0, 1)")
+        assert fresh > deleted  # a deleted session's id is never given again (its run dir, audit rows, the bot)
         await new.execute("DELETE FROM sessions WHERE id = ?", (session_id,))  # the cascade still works after
         assert await new.fetch_value("SELECT COUNT(*) FROM metrics") == 0
     finally:

@@ -43,6 +43,11 @@ SELECT id, name, task, model, base_model_id, dataset_id, config, priority, statu
     created_at, started_at, ended_at, run_seconds, epoch, epochs, batch_index, batches, latest_metrics,
     best_metrics, best_fitness, checkpoint, stop_requested, attempts, error, error_tail, result_model_id,
     created_by, on_behalf_of, kind FROM sessions;
+-- Keep the id sequence: ids of deleted sessions are never given again (run dirs, audit rows, the bot use them).
+INSERT INTO sqlite_sequence (name, seq)
+SELECT 'sessions_keep', COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name IN ('sessions', 'sessions_new');
+DELETE FROM sqlite_sequence WHERE name = 'sessions_new';
+UPDATE sqlite_sequence SET name = 'sessions_new' WHERE name = 'sessions_keep';
 DROP TABLE sessions;
 ALTER TABLE sessions_new RENAME TO sessions;
 CREATE INDEX sessions_queue ON sessions (status, priority DESC, created_at, id);

@@ -48,6 +48,7 @@ def build_archive(folder: Path) -> DatasetArchive:
     with partial.open("rb") as source:
         while chunk := source.read(1 << 20):
             digest.update(chunk)
+    sha_path.unlink(missing_ok=True)  # never a tar beside the hash of another
     partial.replace(tar_path)
     sha_path.write_text(digest.hexdigest())
     return DatasetArchive(tar_path, digest.hexdigest(), tar_path.stat().st_size)

@@ -77,10 +77,11 @@ readers = APIRouter(tags=["datasets"], responses=errors())  # keys of any role, 
     **errors(401, 403, 404), 200: {"content": {"application/x-tar": {}}, "description": "The dataset as one tar."}})
 async def download_dataset_archive(
     dataset_id: Id, services: ServicesDep,
-    caller: Annotated[object, key_or_session_token(Role.viewer, audit=False)],
+    caller: Annotated[object, key_or_session_token(Role.operator, audit=False)],
 ) -> FileResponse:
     """The dataset as one deterministic tar; its ETag is its sha256 (how cluster nodes cache it by content).
-    Range requests resume a broken download. A worker's session token reads its own run's dataset only."""
+    Range requests resume a broken download. Operators (viewers see samples, not whole datasets); a worker's
+    session token reads its own run's dataset only."""
     await services.ingest.require_input(caller, dataset_id=dataset_id)  # type: ignore[arg-type]
     archive = await services.datasets.archive(dataset_id)
     return FileResponse(archive.path, media_type="application/x-tar", filename=f"dataset-{dataset_id}.tar",

@@ -95,6 +95,7 @@ def scan_classification(root: Path) -> tuple[list[str], DatasetInfo]:
 class DatasetRegistry:
     def __init__(self, store: DatasetStore, root: Path, *, pools: Pools) -> None:
         self._store, self._pools = store, pools
+        self._archive_lock = asyncio.Lock()
         self.root = root
 
     async def ensure_builtin(self, *, train_images: int) -> None:
@@ -152,7 +153,9 @@ class DatasetRegistry:
 
     async def archive(self, dataset_id: int) -> DatasetArchive:
         """The dataset as one tar named by its sha256 (what cluster nodes download once and cache)."""
-        return await self._pools.files.run(build_archive, self.path_of(await self.get(dataset_id)))
+        folder = self.path_of(await self.get(dataset_id))
+        async with self._archive_lock:  # one build at a time: two would write the same staging file
+            return await self._pools.files.run(build_archive, folder)
 
     async def _register(self, folder: Path, *, name: str, task: Task, classes: list[str], info: DatasetInfo,
                         source: str, sha256: str | None, created_by: int | None,

@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -26,8 +27,8 @@ from api.training.ingest.tokens import SessionTokens
 from api.training.store import SessionStore
 
 logger = logging.getLogger(__name__)
-_NODE_LOST = ("NodeDiedError", "ActorDiedError", "ActorUnavailableError", "WorkerCrashedError", "OwnerDiedError",
-              "RaySystemError")
+_NODE_LOST = ("NodeDiedError", "ActorDiedError", "ActorUnavailableError", "WorkerCrashedError")
+_HEAD_CALL_TIMEOUT_S = 60.0
 
 
 def _check_reachable(address: str, timeout_s: float = 3.0) -> None:
@@ -114,13 +115,14 @@ class RayCluster:
         """Alive nodes as of the last refresh: id, address, total and free resources (no dashboard needed)."""
         return self._nodes if self.state == "connected" else []
 
-    async def wait_gone(self, node_id: str, timeout_s: float = 60.0) -> None:
-        """Until the cluster has noticed that a node died (or the timeout): a run relaunched before that may be
-        placed on the dead node again, and fail at once."""
+    async def wait_gone(self, node_id: str, timeout_s: float = 60.0) -> bool:
+        """Whether the cluster says the node died, within the timeout (its health checks take seconds): a run
+        relaunched before that may be placed on the dead node again, and fail at once."""
         for _ in range(int(timeout_s / 0.5)):  # the node list is refreshed every 2 s
-            if all(node["id"] != node_id for node in self.nodes()):
-                return
+            if self.state == "connected" and all(node["id"] != node_id for node in self.nodes()):
+                return True
             await asyncio.sleep(0.5)
+        return False
 
     def capacity(self, cpus_per_run: float) -> int:
         """How many runs fit at once: per node, its CPUs / cpus_per_run (a run never spans nodes)."""
@@ -135,6 +137,8 @@ class RayRun:
         self.node_id: str | None = None
         self.lost = False  # the node (or the actor's process) died under it: the run resumes elsewhere
         self._actor: Any = None
+        self._asks = ""
+        self._killed = False  # by us (server shutdown): its end says nothing about its node
         self._where: Any = None
         self._ref: Any = None
         self._error: str | None = None
@@ -163,42 +167,54 @@ class RayRun:
                         dataset_sha256=archive.sha256, classes=dataset.classes, cache_root=executor.node_cache,
                         resume_artifact_id=resume_id, base_model_id=record.base_model_id)
         gpus = 0 if spec.device == "cpu" else len(spec.device.split(",")) if spec.device != "auto" else executor.auto_gpus()
-        actor_class = ray.remote(TrainingWorker)
-        self._actor = actor_class.options(num_cpus=executor.cpus_per_run, num_gpus=gpus, max_restarts=0,
-                                          max_task_retries=0, name=f"training-{spec.session_id}-{record.attempts}",
-                                          runtime_env={"env_vars": executor.worker_env}).remote()
-        self._where = self._actor.where.remote()  # answered once Ray has placed the actor on a node
-        self._ref = self._actor.train.remote(run)
+        self._asks = f"{executor.cpus_per_run:g} CPUs, {gpus} GPUs"
+
+        def submit() -> None:  # talks to the head: off the event loop, and bounded
+            actor_class = ray.remote(TrainingWorker)
+            self._actor = actor_class.options(num_cpus=executor.cpus_per_run, num_gpus=gpus, max_restarts=0,
+                                              max_task_retries=0, name=f"training-{spec.session_id}-{record.attempts}",
+                                              runtime_env={"env_vars": executor.worker_env}).remote()
+            self._where = self._actor.where.remote()  # answered once Ray has placed the actor on a node
+            self._ref = self._actor.train.remote(run)
+
+        await asyncio.wait_for(asyncio.to_thread(submit), timeout=_HEAD_CALL_TIMEOUT_S)
 
     async def messages(self) -> AsyncIterator[Message]:
         try:
-            where = await self._where
+            try:
+                where = await asyncio.wait_for(self._where, timeout=self.executor.placement_timeout_s)
+            except TimeoutError:
+                raise RuntimeError(f"no node of the cluster could take it ({self._asks}) within "
+                                   f"{self.executor.placement_timeout_s:.0f} s") from None
             self.node_id = where["node_id"]
             await self.executor.sessions.update(self.spec.session_id, node=self.node_id,
                                                 device=f"cuda:{','.join(where['gpus'])}" if where["gpus"] else "cpu")
             yield Log(level="INFO", message=f"placed on Ray node {self.node_id} ({where['host']})")
             self._outcome = await self._ref
         except Exception as exc:
-            name = type(exc).__name__
-            self.lost = name in _NODE_LOST or "died" in str(exc).lower()
-            self._error = f"{name}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
+            await self.executor.tokens.expire(self.spec.session_id)  # now: a partitioned worker must not write on
+            self._error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"[:500]
             logger.warning("session %d on Ray node %s ended: %s", self.spec.session_id, self.node_id, self._error)
-            if self.lost and self.node_id:
-                await self.executor.cluster.wait_gone(self.node_id)
+            # Lost only when its node is really gone: a run that crashes its worker every time (a segfault, an
+            # OOM kill) would otherwise be resumed forever.
+            if type(exc).__name__ in _NODE_LOST and self.node_id and not self._killed:
+                self.lost = await self.executor.cluster.wait_gone(self.node_id)
         finally:
             await self.executor.tokens.expire(self.spec.session_id)
             self.executor.runs.pop(self.spec.session_id, None)
-            self._kill_actor()
+            await asyncio.to_thread(self._kill_actor)
 
     async def stop(self, grace_s: float) -> None:
         """The stop flag is already stored: the worker hears it in its next ingest answer. Killed after the grace."""
         try:
             await asyncio.wait_for(asyncio.shield(self._ref), timeout=grace_s)
         except Exception:  # the grace ran out, or it ended with an error its messages() reports
-            self._kill_actor()
+            await asyncio.to_thread(self._kill_actor)
 
     def kill(self) -> None:
-        self._kill_actor()
+        """Called on the event loop (server shutdown): the kill goes to the head from a thread."""
+        self._killed = True
+        threading.Thread(target=self._kill_actor, daemon=True, name="ray-kill").start()
 
     def _kill_actor(self) -> None:
         if self._actor is not None:
@@ -222,10 +238,10 @@ class RayExecutor:
 
     def __init__(self, *, cluster: RayCluster, sessions: SessionStore, datasets: DatasetRegistry, tokens: SessionTokens,
                  artifacts: IngestStore, server_url: str, node_cache: str, cpus_per_run: float = 1.0,
-                 worker_env: dict[str, str] | None = None) -> None:
+                 placement_timeout_s: float = 600.0, worker_env: dict[str, str] | None = None) -> None:
         self.cluster, self.sessions, self.datasets, self.tokens = cluster, sessions, datasets, tokens
         self.artifacts, self.server_url, self.node_cache = artifacts, server_url, node_cache
-        self.cpus_per_run = cpus_per_run
+        self.cpus_per_run, self.placement_timeout_s = cpus_per_run, placement_timeout_s
         self.worker_env = worker_env or {}
         self.runs: dict[int, RayRun] = {}
 

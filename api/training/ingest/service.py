@@ -48,6 +48,7 @@ class IngestService:
         self.sessions, self.store, self.tokens, self.scheduler = sessions, store, tokens, scheduler
         self._logs, self._bus, self._runs_root, self._files = logs, bus, runs_root, files
         self._max_artifact_bytes = max_artifact_bytes
+        self._last_report: dict[int, float] = {}
 
     async def create_external(self, body: ExternalSessionCreate, *, created_by: int | None,
                               on_behalf_of: str | None) -> SessionRead:
@@ -65,6 +66,7 @@ class IngestService:
 
     async def _writable(self, session_id: int, caller: Caller) -> SessionRecord:
         record = await self.sessions.record(session_id)  # 404 first
+        self._last_report[session_id] = time.time()  # by the server's clock, whatever `ts` the client sends
         if isinstance(caller, SessionGrant):
             if record.status != _S.running or record.attempts != caller.attempt:
                 raise Conflict(f"Session {session_id} is no longer run by this worker.", code="run_superseded",
@@ -96,8 +98,7 @@ class IngestService:
 
     async def metrics(self, session_id: int, body: MetricBatch, caller: Caller) -> IngestAck:
         record = await self._writable(session_id, caller)
-        newest = await self.store.add_metrics(session_id, body.batch_id, body.points, default_epoch=record.epoch,
-                                              latest=record.latest_metrics)
+        newest = await self.store.add_metrics(session_id, body.batch_id, body.points, default_epoch=record.epoch)
         if newest is None:
             return self._ack(record, 0, True)
         self._bus.publish("session.metrics", {"session_id": session_id, "points": len(body.points),
@@ -149,11 +150,15 @@ class IngestService:
         if not await self.sessions.transition(session_id, _S(body.status), only_from=(_S.running,), **values):
             raise Conflict(f"Session {session_id} finished meanwhile.", code="session_finished")
         await self.tokens.expire(session_id)
+        self._last_report.pop(session_id, None)
         return await self.scheduler.announce(session_id)
 
     async def fail_silent(self, timeout_s: float) -> None:
         """External sessions whose script went away without finishing: failed, saying so."""
-        for session_id in await self.store.silent_external(time.time() - timeout_s):
+        since = time.time() - timeout_s
+        for session_id in await self.store.silent_external(since):
+            if self._last_report.get(session_id, 0.0) >= since:  # progress posts (and any report) since a restart
+                continue
             hours = timeout_s / 3600
             if await self.sessions.transition(session_id, _S.failed, only_from=(_S.running,), ended_at=time.time(),
                                               error=f"no report for {hours:g} h: its script is gone"):

@@ -28,8 +28,7 @@ class IngestStore:
         self._db = db
 
     async def add_metrics(self, session_id: int, batch_id: str | None, points: Sequence[MetricPointIn],
-                          default_epoch: int, latest: dict[str, float], max_latest: int = 200,
-                          ) -> dict[str, tuple[int, float]] | None:
+                          default_epoch: int, max_latest: int = 200) -> dict[str, tuple[int, float]] | None:
         """Store the points, and each per-epoch key's newest value into the session's `latest` metrics (at most
         `max_latest` keys), in one transaction; None for a retried batch. Returns each key's newest (step, value)."""
         now = time.time()
@@ -57,8 +56,10 @@ class IngestStore:
             await conn.executemany("INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) "
                                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
             fresh = {key: value for key, (_step, value) in newest.items() if not key.startswith(BATCH_PREFIX)}
-            if fresh:
-                merged = {**latest, **fresh}
+            if fresh:  # read here, under the write lock: two batches at once must not drop each other's keys
+                async with conn.execute("SELECT latest_metrics FROM sessions WHERE id = ?", (session_id,)) as cursor:
+                    row = await cursor.fetchone()
+                merged = {**json.loads(row[0] if row else "{}"), **fresh}
                 if len(merged) > max_latest:  # the newest keys win; the history keeps every point anyway
                     merged = dict(list(merged.items())[-max_latest:])
                 await conn.execute("UPDATE sessions SET latest_metrics = ? WHERE id = ?", (json.dumps(merged), session_id))

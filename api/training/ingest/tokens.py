@@ -34,7 +34,8 @@ def is_session_token(credential: str | None) -> bool:
 
 
 class SessionTokens:
-    def __init__(self, store: TokenStore, *, ttl_s: float = 7 * 86400) -> None:
+    def __init__(self, store: TokenStore, *, ttl_s: float = 365 * 86400) -> None:
+        """`ttl_s` only bounds a token whose run was never settled: a run's end expires its tokens at once."""
         self._store, self._ttl_s = store, ttl_s
         self._by_hash: dict[str, SessionGrant] = {}
 
