@@ -1,6 +1,6 @@
 """Every route of the app, enumerated: all but /health refuse a missing or wrong key, and each role gets
-exactly what DESIGN.md gives it (viewer reads; operator also writes; admin also keys, attempts, the audit
-log, model uploads and session deletes). A new route is covered the day it is added."""
+exactly what DESIGN.md gives it (viewer reads; operator also writes and downloads whole datasets; admin also
+keys, attempts, the audit log, model uploads and session deletes). A new route is covered the day it is added."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ RANK = {"viewer": 0, "operator": 1, "admin": 2}
 ADMIN_ONLY = {("GET", "/keys"), ("POST", "/keys"), ("DELETE", "/keys/{id}"), ("GET", "/auth/attempts"),
               ("GET", "/audit"), ("POST", "/models"), ("DELETE", "/sessions/{id}"), ("POST", "/streams"),
               ("DELETE", "/streams/{id}"), ("GET", "/streams/config"), ("PUT", "/streams/config")}
+# Reads that are more than a viewer's: a whole dataset (viewers see its samples); cluster workers' tokens read it too.
+OPERATOR_READS = {("GET", "/datasets/{id}/archive")}
 
 
 def expected_role(method: str, path: str) -> str | None:
@@ -29,6 +31,8 @@ def expected_role(method: str, path: str) -> str | None:
         return None
     if (method, path) in ADMIN_ONLY:
         return "admin"
+    if (method, path) in OPERATOR_READS:
+        return "operator"
     return "viewer" if method == "GET" else "operator"
 
 
