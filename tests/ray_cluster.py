@@ -23,14 +23,12 @@ from typing import Any, TypeVar
 import psutil
 
 from tests.helpers import ROOT, free_port
+from tests.readme_walk import LOOPBACK_UP
 
 T = TypeVar("T")
 _CLONE_NEWNET = 0x40000000
-_LOOPBACK_UP_THEN_SLEEP = """
-import fcntl, socket, struct, time
-probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-flags = struct.unpack("16sH22x", fcntl.ioctl(probe, 0x8913, struct.pack("16sH22x", b"lo", 0)))[1]  # SIOCGIFFLAGS
-fcntl.ioctl(probe, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))  # SIOCSIFFLAGS, IFF_UP
+_LOOPBACK_UP_THEN_SLEEP = LOOPBACK_UP + """
+import time
 print("up", flush=True)
 time.sleep(10**6)
 """

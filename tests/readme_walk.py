@@ -21,12 +21,16 @@ ROOT = Path(__file__).resolve().parent.parent
 # A fenced block with its language, or an inline `curl ...` span (the bot section gives one that way).
 _SNIPPET = re.compile(r"^```(\w*)\n(.*?)^```|`(curl [^`\n]+)`", re.MULTILINE | re.DOTALL)
 _KEY_ANNOUNCEMENT = re.compile(r"shown only now:\s+(tk_[A-Za-z0-9_-]{20,})")
-# Brings up the loopback of the new network namespace (down there at first), then runs the README's command.
-_LOOPBACK_UP_THEN_RUN = """
-import fcntl, os, socket, struct, sys
+# Python that brings up the loopback of a new network namespace (down there at first); tests/ray_cluster.py too.
+LOOPBACK_UP = """
+import fcntl, socket, struct
 probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 flags = struct.unpack("16sH22x", fcntl.ioctl(probe, 0x8913, struct.pack("16sH22x", b"lo", 0)))[1]  # SIOCGIFFLAGS
 fcntl.ioctl(probe, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))  # SIOCSIFFLAGS, IFF_UP
+"""
+# ... then runs the README's command.
+_LOOPBACK_UP_THEN_RUN = LOOPBACK_UP + """
+import os, sys
 os.execvp("bash", ["bash", "-c", sys.argv[1]])
 """
 _PIP_SCRIPT = "#!{python}\nimport sys\nfrom pip._internal.cli.main import main\nsys.exit(main())\n"

@@ -3,7 +3,6 @@ workers, with their session token. Reading what was reported is the sessions rou
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -16,6 +15,7 @@ from api.core.responses import errors
 from api.dependencies import ServicesDep, key_or_session_token
 from api.training.ingest.schemas import (
     ARTIFACT_NAME,
+    ARTIFACT_NAME_RE,
     ArtifactList,
     ArtifactRead,
     FinishIn,
@@ -76,7 +76,7 @@ async def upload_artifact(
 ) -> ArtifactRead:
     """Attach a file to the run; a file of the same name is replaced."""
     chosen = name or (file.filename or "").rsplit("/", 1)[-1]
-    if not re.fullmatch(ARTIFACT_NAME.strip("^$"), chosen):
+    if not ARTIFACT_NAME_RE.fullmatch(chosen):
         raise ValidationFailed.for_field("body.name", "give a name of letters, digits, '.', '_' or '-' (at most 100)")
     return await services.ingest.add_artifact(session_id, name=chosen, role=role, source=file, caller=caller)
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
 MAX_POINTS = 10_000  # per request: a client batches, the server answers in milliseconds
 MAX_LINES = 5_000
-ARTIFACT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"  # pydantics regex: $ is the very end
+ARTIFACT_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"  # pydantic's regex: $ is the very end
+ARTIFACT_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # the same, for a name taken from the filename
 BATCH_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,100}$"
 
 
