@@ -192,3 +192,18 @@ async def test_the_bot_follows_an_external_run_like_a_yolo_run(live_server: Live
         chart = await fake.wait_for(lambda c: c.method == "sendPhoto", timeout=30)
         assert f"#{session_id}" in chart.text and chart.chat_id == ALLOWED_USER  # in the owner's language (ru)
         assert next(iter(chart.files.values())).startswith(b"\x89PNG")
+
+
+async def test_hostile_artifact_names_are_refused_and_a_path_in_a_filename_is_dropped(client: httpx.AsyncClient) -> None:
+    session_id = (await client.post("/sessions", json={"kind": "external", "name": "files"})).json()["id"]
+    path = f"/sessions/{session_id}/artifacts"
+    for name in ("../evil.pt", ".hidden", "a/b", "x" * 101, "semi;colon"):
+        assert_error(await client.post(path, files={"file": ("ok.bin", b"data")}, data={"name": name}),
+                     422, "validation_error")
+    for filename in ("..", "../..", "/"):  # no usable name left once the path is dropped
+        assert_error(await client.post(path, files={"file": (filename, b"data")}), 422, "validation_error")
+    kept = await client.post(path, files={"file": ("../../etc/weights.pt", b"data")})
+    assert kept.status_code == 201 and kept.json()["name"] == "weights.pt"
+    assert_error(await client.post(path, files={"file": ("empty.bin", b"")}), 422, "empty_file")
+    runs = client._transport.app.state.services.settings.data_dir / "runs"  # type: ignore[attr-defined]
+    assert sorted(p.name for p in (runs / str(session_id) / "artifacts").iterdir() if p.is_file()) == ["weights.pt"]
