@@ -20,6 +20,7 @@ from api.core.events import EventBus
 from api.core.memory import release_free_memory
 from api.core.pools import Pools
 from api.recognition import kit_check
+from api.recognition.admission import DecodeBudget
 from api.recognition.batching import BatchStats, MicroBatcher
 from api.recognition.explanations import Explanations
 from api.recognition.files import RecognitionFiles
@@ -75,9 +76,8 @@ class Recognizer:
         # uses `threads` cores (Ultralytics would leave one idle). Decoding a batch is spread over the cores.
         self._inference = ThreadPoolExecutor(max_workers=1, thread_name_prefix="inference")
         self._decoders = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="decode")
-        # Decoded photos stay in memory until their request is stored: two requests' worth at a time, at most
-        # 2 x REQUEST_PIXELS; the others wait their turn.
-        self._decoding = asyncio.Semaphore(2)
+        # Decoded photos stay in memory until their request is stored: at most 2 x REQUEST_PIXELS of them.
+        self._decoding = DecodeBudget(on_idle=lambda: self._files_pool.run(release_free_memory))
         loader = functools.partial(load_and_warm, threads=threads or os.cpu_count() or 1)
         self.cache = ModelCache(cache_size, self._inference, loader)
         self._batcher = MicroBatcher(self._inference, max_images=2 * PREDICT_CHUNK)
@@ -132,15 +132,14 @@ class Recognizer:
         params = params.model_copy(update={"runtime": served})  # stored and answered: what actually ran
         loaded = await self.cache.get((model.id, served), weights, model.task)
         # Classification resizes the short side: only detection letterboxes by the long side that drafting keeps.
-        async with self._decoding:
+        async with self._decoding.admit(len(uploads)):
             try:
                 images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None)
                 timings["decode"] = time.perf_counter() - started
                 return await self._recognize_decoded(uploads, images, loaded, model, params, timings, started,
                                                      key_id, on_behalf_of)
             finally:
-                images = []  # the photos go before the heap is trimmed
-                await self._files_pool.run(release_free_memory)
+                images = []  # the photos go before the heap is trimmed (when the last request leaves)
 
     async def _recognize_decoded(self, uploads: list[bytes], images: list[DecodedImage], loaded: Any, model: ModelRead,
                                  params: RecognitionParams, timings: dict[str, float], started: float,
@@ -178,7 +177,7 @@ class Recognizer:
         """A few photos of an async batch (numbered from `first`, runtime resolved): results, nothing stored."""
         _, weights = weights_for(self._models, model.id, params.runtime)
         loaded = await self.cache.get((model.id, params.runtime), weights, model.task)
-        async with self._decoding:
+        async with self._decoding.admit(len(uploads)):
             started = time.perf_counter()
             images = await self._decode_all(uploads, _input_side(loaded) if model.task == "detect" else None, first)
             timings["decode"] = timings.get("decode", 0.0) + time.perf_counter() - started
