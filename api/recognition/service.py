@@ -108,6 +108,7 @@ class Recognizer:
         return self._batcher.stats
 
     def close(self) -> None:
+        self._decoding.close()
         self._inference.shutdown(wait=False, cancel_futures=True)
         self._decoders.shutdown(wait=False, cancel_futures=True)
 
