@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import BaseModel, Field, field_validator
+from typing_extensions import TypedDict  # pydantic needs this one, not typing's, on Python < 3.12
 
 MAX_POINTS = 10_000  # per request: a client batches, the server answers in milliseconds
 MAX_LINES = 5_000
@@ -24,12 +25,16 @@ class ExternalSessionCreate(BaseModel):
     config: dict[str, Any] = Field(default_factory=dict, description="Any JSON object: your hyper-parameters.")
 
 
-class MetricPointIn(BaseModel):
-    key: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$", examples=["val/loss"])
-    value: float = Field(allow_inf_nan=False, description="A finite number; NaN and infinity are refused.")
-    step: int | None = Field(None, ge=0, le=2**53, description="Default: the key's last step + 1.")
-    epoch: int | None = Field(None, ge=0, le=1_000_000, description="Default: the session's current epoch.")
-    ts: float | None = Field(None, ge=0, le=1e11, description="Unix time; default: when it arrived.")
+class MetricPointIn(TypedDict):
+    """A dict, not a model: a batch holds up to 10,000 points, and pydantic validates a TypedDict without
+    building an object per point (1000 points: 0.55 ms against 1.65 ms as models)."""
+
+    key: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$", examples=["val/loss"])]
+    value: Annotated[float, Field(allow_inf_nan=False, description="A finite number; NaN and infinity are refused.")]
+    step: NotRequired[Annotated[int | None, Field(ge=0, le=2**53, description="Default: the key's last step + 1.")]]
+    epoch: NotRequired[Annotated[int | None, Field(ge=0, le=1_000_000,
+                                                   description="Default: the session's current epoch.")]]
+    ts: NotRequired[Annotated[float | None, Field(ge=0, le=1e11, description="Unix time; default: when it arrived.")]]
 
 
 class MetricBatch(BaseModel):

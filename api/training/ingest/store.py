@@ -35,7 +35,8 @@ class IngestStore:
         async with self._db.transaction() as conn:
             if not await _claim(conn, session_id, batch_id, "metrics"):
                 return None
-            unstepped = sorted({point.key for point in points if point.step is None and point.epoch is None})
+            unstepped = sorted({point["key"] for point in points
+                                if point.get("step") is None and point.get("epoch") is None})
             next_step: dict[str, int] = {}
             if unstepped:
                 marks = ",".join("?" * len(unstepped))
@@ -44,14 +45,17 @@ class IngestStore:
                     next_step = {key: step + 1 for key, step in await cursor.fetchall()}
             rows, newest = [], {}
             for point in points:
-                step = point.step if point.step is not None else point.epoch
+                key, value, epoch = point["key"], point["value"], point.get("epoch")
+                step = point.get("step")
                 if step is None:
-                    step = next_step.get(point.key, 0)
-                    next_step[point.key] = step + 1
-                epoch = point.epoch if point.epoch is not None else default_epoch
-                rows.append((session_id, point.key, step, epoch, point.value, point.ts or now))
-                if point.key not in newest or step >= newest[point.key][0]:
-                    newest[point.key] = (step, point.value)
+                    step = epoch
+                if step is None:
+                    step = next_step.get(key, 0)
+                    next_step[key] = step + 1
+                rows.append((session_id, key, step, default_epoch if epoch is None else epoch, value,
+                             point.get("ts") or now))
+                if key not in newest or step >= newest[key][0]:
+                    newest[key] = (step, value)
             # REPLACE: a point sent again under a new batch_id (a client that lost its ids) is not a duplicate row.
             await conn.executemany("INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) "
                                    "VALUES (?, ?, ?, ?, ?, ?)", rows)
