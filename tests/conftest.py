@@ -52,6 +52,26 @@ def run_apart(make: Any) -> Any:
         return thread.submit(lambda: asyncio.run(make())).result()
 
 
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Any) -> Path:
+    """A file a session fixture makes, made once per test run: xdist workers are separate processes, so the first
+    one to ask makes it (under a file lock) and the others wait and take the same file, where it was made (tests
+    look beside it, e.g. at the run's own best.pt). Outside xdist: make()."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run:
+        return Path(make())
+    from filelock import FileLock
+
+    shared = tmp_path_factory.getbasetemp().parent / f"made-once-{run}"  # the workers' common parent
+    shared.mkdir(exist_ok=True)
+    pointer = shared / f"{name}.path"
+    with FileLock(str(pointer) + ".lock"):
+        if not pointer.is_file():
+            partial = pointer.with_suffix(".partial")
+            partial.write_text(str(Path(make()).resolve()))
+            partial.replace(pointer)  # whole or absent, whatever happens to this worker
+    return Path(pointer.read_text())
+
+
 @pytest.fixture(scope="session")
 def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real Ultralytics checkpoint, trained once per test run (20 epochs, 128 px, batch 4) in a child process."""
@@ -72,7 +92,7 @@ def trained_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 assert done["status"] == "completed", done["error_tail"]
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
 
-    return run_apart(train)
+    return made_once(tmp_path_factory, "trained.pt", lambda: run_apart(train))
 
 
 @pytest.fixture(scope="session")
@@ -104,7 +124,7 @@ def tracking_weights(trained_weights: Path, tmp_path_factory: pytest.TempPathFac
                 assert done["status"] == "completed", done["error_tail"]
                 return server.settings.data_dir / "models" / f"{done['result_model_id']}.pt"
 
-    return run_apart(train)
+    return made_once(tmp_path_factory, "tracking.pt", lambda: run_apart(train))
 
 
 @pytest.fixture
