@@ -10,9 +10,10 @@ import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 before_commit: ContextVar[Callable[[aiosqlite.Connection], Awaitable[None]] | None] = ContextVar(
     "before_commit", default=None)
 
+T = TypeVar("T")
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
@@ -111,6 +113,22 @@ class Database:
                 await self._rollback()
                 raise
 
+    async def transact(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work(connection)` inside BEGIN IMMEDIATE .. COMMIT, run whole on SQLite's thread: one round trip for a
+        write of many statements (an ingest batch is a claim, 1000 rows and an update), not one per statement.
+        `work` is plain sqlite3 code and must not touch the event loop."""
+        if before_commit.get() is not None:  # the audit hook is async: its rows land before COMMIT, as elsewhere
+            async with self.transaction():
+                return await self._on_thread(work)
+        async with self._write_lock:
+            return await self._on_thread(partial(_atomically, work))
+
+    async def _on_thread(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        # aiosqlite runs every call on its one thread through Connection._execute (private, but how all its own
+        # methods get there; the version is pinned and tests/unit/test_database.py covers this use).
+        conn = self._conn
+        return await conn._execute(lambda: fn(conn._conn))
+
     async def _rollback(self) -> None:
         try:
             await self._conn.execute("ROLLBACK")
@@ -134,12 +152,11 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        # One trip to SQLite's thread; aiosqlite's cursor would take three (execute, fetch, close).
+        return await self._on_thread(lambda conn: conn.execute(sql, params).fetchone())
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        return await self._on_thread(lambda conn: conn.execute(sql, params).fetchall())
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -154,6 +171,18 @@ class Database:
 
     async def integrity_ok(self) -> bool:
         return await self.fetch_value("PRAGMA quick_check") == "ok"
+
+
+def _atomically(work: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite may have rolled back on its own (disk full, I/O error)
+            conn.execute("ROLLBACK")
+        raise
+    return result
 
 
 def _read_tuples(path: Path, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:

@@ -1,15 +1,18 @@
 """Migrations: a fresh file gets every version; an older file is upgraded in place, data kept. Transactions that
-SQLite ends on its own keep their error; a full disk is recognised as one."""
+SQLite ends on its own keep their error; a whole write on SQLite's thread commits or leaves nothing; a full disk is
+recognised as one."""
 
 from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
-from api.core.database import Database, load_migrations
+from api.core.database import Database, before_commit, load_migrations
 from api.core.errors import disk_full
 
 
@@ -122,6 +125,48 @@ async def test_an_error_after_sqlite_rolled_back_on_its_own_surfaces_unmasked(tm
         assert await db.fetch_value("SELECT COUNT(*) FROM t") == 1
         await db.execute("INSERT INTO t VALUES (3)")  # and the connection goes on
         assert await db.fetch_value("SELECT COUNT(*) FROM t") == 2
+    finally:
+        await db.close()
+
+
+async def test_transact_runs_a_write_whole_or_not_at_all(tmp_path: Path) -> None:
+    """`transact` runs plain sqlite3 code on SQLite's thread in one transaction: committed when it returns,
+    rolled back whole when it raises, including after SQLite ended the transaction itself; an audit hook's
+    statements land in the same transaction."""
+    db = await Database.open(tmp_path / "x.db", migrations=[(1, "CREATE TABLE t (x INTEGER UNIQUE);")])
+
+    def insert(*values: int) -> Callable[[sqlite3.Connection], int]:
+        def work(conn: sqlite3.Connection) -> int:
+            assert conn.in_transaction
+            conn.executemany("INSERT INTO t VALUES (?)", [(value,) for value in values])
+            return len(values)
+        return work
+
+    try:
+        assert await db.transact(insert(1, 2)) == 2
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.transact(insert(3, 1))  # 3 goes in, then 1 clashes: 3 must not stay
+        assert [row[0] for row in await db.fetch_all("SELECT x FROM t ORDER BY x")] == [1, 2]
+
+        def rolled_back_by_sqlite(conn: sqlite3.Connection) -> None:
+            conn.execute("INSERT INTO t VALUES (4)")
+            conn.execute("INSERT OR ROLLBACK INTO t VALUES (1)")
+        with pytest.raises(sqlite3.IntegrityError):
+            await db.transact(rolled_back_by_sqlite)
+        assert await db.fetch_value("SELECT COUNT(*) FROM t") == 2
+
+        async def hook(conn: aiosqlite.Connection) -> None:
+            await conn.execute("INSERT INTO t VALUES (100)")
+        token = before_commit.set(hook)
+        try:
+            await db.transact(insert(5))
+            with pytest.raises(sqlite3.IntegrityError):
+                await db.transact(insert(1))  # the hook never runs: nothing of this transaction stays
+        finally:
+            before_commit.reset(token)
+        assert [row[0] for row in await db.fetch_all("SELECT x FROM t ORDER BY x")] == [1, 2, 5, 100]
+        assert (await db.fetch_one("SELECT x FROM t WHERE x = ?", (5,)))["x"] == 5  # rows by name, one trip
+        assert await db.fetch_one("SELECT x FROM t WHERE x = ?", (6,)) is None
     finally:
         await db.close()
 

@@ -3,24 +3,59 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
-
-import aiosqlite
 
 from api.core.database import Database
 from api.training.ingest.schemas import ArtifactRead, LogLineIn, MetricPointIn
-from api.training.metrics_store import BATCH_PREFIX
+from api.training.metrics_store import BATCH_PREFIX, UPSERT_POINT
 
 
-async def _claim(conn: aiosqlite.Connection, session_id: int, batch_id: str | None, kind: str) -> bool:
+def _claim(conn: sqlite3.Connection, session_id: int, batch_id: str | None, kind: str) -> bool:
     """False when this batch_id was stored before (a retry): the caller then stores nothing."""
     if batch_id is None:
         return True
-    cursor = await conn.execute("INSERT OR IGNORE INTO ingest_batches (session_id, batch_id, kind, created_at) "
-                                "VALUES (?, ?, ?, ?)", (session_id, batch_id, kind, time.time()))
+    cursor = conn.execute("INSERT OR IGNORE INTO ingest_batches (session_id, batch_id, kind, created_at) "
+                          "VALUES (?, ?, ?, ?)", (session_id, batch_id, kind, time.time()))
     return cursor.rowcount == 1
+
+
+def _write_metrics(session_id: int, batch_id: str | None, points: Sequence[MetricPointIn], default_epoch: int,
+                   max_latest: int, now: float, conn: sqlite3.Connection) -> dict[str, tuple[int, float]] | None:
+    """The whole batch on SQLite's thread, in the caller's transaction (Database.transact)."""
+    if not _claim(conn, session_id, batch_id, "metrics"):
+        return None
+    unstepped = sorted({point["key"] for point in points if point.get("step") is None and point.get("epoch") is None})
+    next_step: dict[str, int] = {}
+    if unstepped:
+        marks = ",".join("?" * len(unstepped))
+        next_step = {key: step + 1 for key, step in conn.execute(
+            f"SELECT key, MAX(step) FROM metrics WHERE session_id = ? AND key IN ({marks}) GROUP BY key",
+            [session_id, *unstepped])}
+    rows, newest = [], {}
+    for point in points:
+        key, value, epoch = point["key"], point["value"], point.get("epoch")
+        step = point.get("step")
+        if step is None:
+            step = epoch
+        if step is None:
+            step = next_step.get(key, 0)
+            next_step[key] = step + 1
+        rows.append((session_id, key, step, default_epoch if epoch is None else epoch, value, point.get("ts") or now))
+        if key not in newest or step >= newest[key][0]:
+            newest[key] = (step, value)
+    conn.executemany(UPSERT_POINT, rows)
+    fresh = {key: value for key, (_step, value) in newest.items() if not key.startswith(BATCH_PREFIX)}
+    if fresh:  # read here, under the write lock: two batches at once must not drop each other's keys
+        row = conn.execute("SELECT latest_metrics FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        merged = {**json.loads(row[0] if row else "{}"), **fresh}
+        if len(merged) > max_latest:  # the newest keys win; the history keeps every point anyway
+            merged = dict(list(merged.items())[-max_latest:])
+        conn.execute("UPDATE sessions SET latest_metrics = ? WHERE id = ?", (json.dumps(merged), session_id))
+    return newest
 
 
 class IngestStore:
@@ -31,52 +66,20 @@ class IngestStore:
                           default_epoch: int, max_latest: int = 200) -> dict[str, tuple[int, float]] | None:
         """Store the points, and each per-epoch key's newest value into the session's `latest` metrics (at most
         `max_latest` keys), in one transaction; None for a retried batch. Returns each key's newest (step, value)."""
-        now = time.time()
-        async with self._db.transaction() as conn:
-            if not await _claim(conn, session_id, batch_id, "metrics"):
-                return None
-            unstepped = sorted({point["key"] for point in points
-                                if point.get("step") is None and point.get("epoch") is None})
-            next_step: dict[str, int] = {}
-            if unstepped:
-                marks = ",".join("?" * len(unstepped))
-                async with conn.execute(f"SELECT key, MAX(step) FROM metrics WHERE session_id = ? AND key IN ({marks})"
-                                        " GROUP BY key", [session_id, *unstepped]) as cursor:
-                    next_step = {key: step + 1 for key, step in await cursor.fetchall()}
-            rows, newest = [], {}
-            for point in points:
-                key, value, epoch = point["key"], point["value"], point.get("epoch")
-                step = point.get("step")
-                if step is None:
-                    step = epoch
-                if step is None:
-                    step = next_step.get(key, 0)
-                    next_step[key] = step + 1
-                rows.append((session_id, key, step, default_epoch if epoch is None else epoch, value,
-                             point.get("ts") or now))
-                if key not in newest or step >= newest[key][0]:
-                    newest[key] = (step, value)
-            # REPLACE: a point sent again under a new batch_id (a client that lost its ids) is not a duplicate row.
-            await conn.executemany("INSERT OR REPLACE INTO metrics (session_id, key, step, epoch, value, ts) "
-                                   "VALUES (?, ?, ?, ?, ?, ?)", rows)
-            fresh = {key: value for key, (_step, value) in newest.items() if not key.startswith(BATCH_PREFIX)}
-            if fresh:  # read here, under the write lock: two batches at once must not drop each other's keys
-                async with conn.execute("SELECT latest_metrics FROM sessions WHERE id = ?", (session_id,)) as cursor:
-                    row = await cursor.fetchone()
-                merged = {**json.loads(row[0] if row else "{}"), **fresh}
-                if len(merged) > max_latest:  # the newest keys win; the history keeps every point anyway
-                    merged = dict(list(merged.items())[-max_latest:])
-                await conn.execute("UPDATE sessions SET latest_metrics = ? WHERE id = ?", (json.dumps(merged), session_id))
-        return newest
+        return await self._db.transact(partial(_write_metrics, session_id, batch_id, points, default_epoch,
+                                               max_latest, time.time()))
 
     async def add_logs(self, session_id: int, batch_id: str | None, lines: Sequence[LogLineIn]) -> bool:
+        """False for a retried batch (nothing stored again)."""
         now = time.time()
-        async with self._db.transaction() as conn:
-            if not await _claim(conn, session_id, batch_id, "logs"):
+        rows = [(session_id, line.ts or now, line.level, line.message) for line in lines]
+
+        def write(conn: sqlite3.Connection) -> bool:
+            if not _claim(conn, session_id, batch_id, "logs"):
                 return False
-            await conn.executemany("INSERT INTO logs (session_id, ts, level, message) VALUES (?, ?, ?, ?)",
-                                   [(session_id, line.ts or now, line.level, line.message) for line in lines])
-        return True
+            conn.executemany("INSERT INTO logs (session_id, ts, level, message) VALUES (?, ?, ?, ?)", rows)
+            return True
+        return await self._db.transact(write)
 
     async def add_artifact(self, *, session_id: int, name: str, role: str, path: str, size_bytes: int,
                            sha256: str) -> ArtifactRead:
