@@ -10,8 +10,9 @@ SessionRun, MetricsStore, the 0.25 s flush) from a spawned child that sends the 
 training. Public: what external scripts and cluster workers use, `POST /sessions/{id}/metrics` over HTTP into a
 running server (an external session, 1000 points a call, each call with its batch_id, committed before the
 answer), one client in sequence. MLflow gets the same points through its REST `runs/log-batch` (1000 metrics a
-call, its maximum), one client in sequence, for a bounded time. Histories are read over HTTP from each server:
-ours with `GET /sessions/{id}/metrics?format=columns`, MLflow's `metrics/get-history`.
+call, its maximum), one client in sequence. The two HTTP runs are interleaved in slices (both servers up, ours
+then MLflow, ten rounds), because this machine's speed drifts between runs a minute apart. Histories are read
+over HTTP from each server: ours with `GET /sessions/{id}/metrics?format=columns`, MLflow's `metrics/get-history`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -107,19 +109,56 @@ def batches_of(keys: list[str], steps: int, size: int = 1000) -> Any:
             yield batch
 
 
-def ingest_ours_http(url: str, keys: list[str], steps: int, budget_s: float) -> tuple[int, float]:
-    """Our public ingest over HTTP, one client in sequence: (points acknowledged, seconds)."""
-    with httpx.Client(base_url=f"{url}/api/v1", headers={"X-API-Key": KEY}, timeout=60) as http:
-        session_id = http.post("/sessions", json={"kind": "external", "name": "http-ingest"}).json()["id"]
-        sent, started = 0, time.perf_counter()
-        for number, batch in enumerate(batches_of(keys, steps)):
-            points = [{"key": key, "value": value, "step": step, "epoch": 1} for key, value, step in batch]
-            answer = http.post(f"/sessions/{session_id}/metrics", json={"batch_id": f"b{number}", "points": points})
-            answer.raise_for_status()
-            sent += answer.json()["accepted"]
-            if time.perf_counter() - started > budget_s:
+class OursHttp:
+    """Our public ingest over HTTP, one client in sequence, each call with its batch_id."""
+
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=f"{url}/api/v1", headers={"X-API-Key": KEY}, timeout=60)
+        self.session_id = self.http.post("/sessions", json={"kind": "external", "name": "http-ingest"}).json()["id"]
+        self.number = 0
+
+    def send(self, batch: list[tuple[str, float, int]]) -> int:
+        points = [{"key": key, "value": value, "step": step, "epoch": 1} for key, value, step in batch]
+        answer = self.http.post(f"/sessions/{self.session_id}/metrics", json={"batch_id": f"b{self.number}",
+                                                                              "points": points})
+        answer.raise_for_status()
+        self.number += 1
+        return int(answer.json()["accepted"])
+
+
+class Side:
+    """One server's share of an interleaved run: its stream, and the points and seconds it has had."""
+
+    def __init__(self, send: Any, keys: list[str], steps: int) -> None:
+        self.send, self.batches = send, batches_of(keys, steps)
+        self.points, self.seconds, self.done = 0, 0.0, False
+
+    def warm(self, calls: int) -> None:
+        """Uncounted calls (caches, connections), under a key of their own: the measured stream stays whole."""
+        for batch, _ in zip(batches_of(["warm-up"], calls * 1000), range(calls), strict=False):
+            self.send(batch)
+
+    def run_for(self, seconds: float) -> None:
+        started = time.perf_counter()
+        while not self.done and time.perf_counter() - started < seconds:
+            batch = next(self.batches, None)
+            if batch is None:
+                self.done = True
                 break
-        return sent, time.perf_counter() - started
+            self.points += self.send(batch)
+        self.seconds += time.perf_counter() - started
+
+    @property
+    def rate(self) -> float:
+        return self.points / self.seconds
+
+
+def interleaved(sides: list[tuple[Side, float]], rounds: int) -> None:
+    """Alternate the servers in slices (each side its own slice length), so that both see the same machine: on a
+    shared 2-vCPU box the speed drifts by tens of percent over a minute, which skews one-after-the-other runs."""
+    for _ in range(rounds):
+        for side, slice_s in sides:
+            side.run_for(slice_s)
 
 
 def read_ours(url: str, session_id: int, key: str, points: int, runs: int = 5) -> float:
@@ -132,6 +171,21 @@ def read_ours(url: str, session_id: int, key: str, points: int, runs: int = 5) -
             times.append(time.perf_counter() - started)
             assert len(body["values"]) == points, (len(body["values"]), points)
     return min(times)
+
+
+def wait_until_quiet(deadline: float, busy_below: float = 0.25, window_s: float = 2.0) -> None:
+    """Until the machine's CPUs were busy less than `busy_below` of a `window_s` window (or the deadline)."""
+    def ticks() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(field) for field in stat.readline().split()[1:]]
+        return sum(values) - values[3] - values[4], sum(values)  # (busy, all): idle and iowait are not busy
+
+    while time.monotonic() < deadline:
+        busy, total = ticks()
+        time.sleep(window_s)
+        busy_after, total_after = ticks()
+        if (busy_after - busy) < busy_below * max(1, total_after - total):
+            return
 
 
 class MLflowServer:
@@ -147,10 +201,14 @@ class MLflowServer:
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return
+                    break
             except httpx.HTTPError:
                 time.sleep(0.5)
-        raise RuntimeError("MLflow did not start")
+        else:
+            raise RuntimeError("MLflow did not start")
+        # MLflow 3 answers /health while its job runner still starts five huey consumers, each importing mlflow:
+        # about 10 s of both cores here. Measured during that, MLflow looked 2x slower than it is; wait it out.
+        wait_until_quiet(deadline=time.monotonic() + 60)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -162,17 +220,12 @@ class MLflowServer:
                                                                "start_time": int(time.time() * 1000)}).json()
         return str(run["run"]["info"]["run_id"])
 
-    def log(self, http: httpx.Client, run_id: str, keys: list[str], steps: int, budget_s: float) -> tuple[int, float]:
-        """Logs the stream step by step (1000 metrics a call) until done or out of time: (points, seconds)."""
-        sent, started = 0, time.perf_counter()
-        for batch in batches_of(keys, steps):
-            stamp = int(time.time() * 1000)
-            metrics = [{"key": key, "value": value, "timestamp": stamp, "step": step} for key, value, step in batch]
-            http.post("/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": metrics}).raise_for_status()
-            sent += len(batch)
-            if time.perf_counter() - started > budget_s:
-                break
-        return sent, time.perf_counter() - started
+    def send(self, http: httpx.Client, run_id: str, batch: list[tuple[str, float, int]]) -> int:
+        """One `log-batch` call (1000 metrics, its maximum): the points it took."""
+        stamp = int(time.time() * 1000)
+        metrics = [{"key": key, "value": value, "timestamp": stamp, "step": step} for key, value, step in batch]
+        http.post("/api/2.0/mlflow/runs/log-batch", json={"run_id": run_id, "metrics": metrics}).raise_for_status()
+        return len(batch)
 
     def read(self, http: httpx.Client, run_id: str, key: str, points: int, runs: int = 3) -> float:
         times = []
@@ -196,9 +249,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--mlflow-seconds", type=float, default=None, help="time given to MLflow's ingest (default 30)")
     parser.add_argument("--no-mlflow", action="store_true", help="measure our side only")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 10)")
     options = parser.parse_args()
     keys, steps, long_history = (20, 2_000, 10_000) if options.quick else (20, 50_000, 100_000)
-    mlflow_budget = options.mlflow_seconds or (5 if options.quick else 30)
+    rounds = options.rounds or (5 if options.quick else 10)
+    mlflow_slice = (options.mlflow_seconds or (5 if options.quick else 30)) / rounds
+    ours_slice = mlflow_slice / 3  # ours is fast: a third of MLflow's time still sends most of the stream
+    compare = not options.no_mlflow and MLFLOW.exists()
+    if not options.no_mlflow and not compare:
+        print(f"MLflow not installed at {MLFLOW} (see this script's docstring): our side only.")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data = work / "data"
@@ -211,40 +270,45 @@ def main() -> None:
         assert stored == keys * steps, (stored, keys * steps)
         ours_rate = stored / seconds
         server.start()
+        mlflow = None
         try:
             ours_read = read_ours(server.url, session_id, BATCH_PREFIX + keys_of(keys)[0], steps)
             ours_long = read_ours(server.url, long_id, BATCH_PREFIX + keys_of(1)[0], long_history)
-            http_sent, http_seconds = ingest_ours_http(server.url, keys_of(keys), steps, mlflow_budget)
-        finally:
-            server.stop()
-        http_rate = http_sent / http_seconds
-        print(f"ours  : {stored:,} points ({keys} keys x {steps:,} steps) child -> pipe -> SQLite in {seconds:.2f} s "
-              f"= {ours_rate:,.0f} points/s")
-        print(f"ours  : {http_sent:,} points of the same stream over HTTP (POST /sessions/{{id}}/metrics, 1000 a call) "
-              f"in {http_seconds:.2f} s = {http_rate:,.0f} points/s")
-        print(f"ours  : history of one key over HTTP, {steps:,} points: {ours_read * 1000:.1f} ms; "
-              f"{long_history:,} points: {ours_long * 1000:.1f} ms")
-        if options.no_mlflow:
-            return
-        if not MLFLOW.exists():
-            print(f"MLflow not installed at {MLFLOW} (see this script's docstring): no comparison.")
-            return
-        mlflow = MLflowServer(work)
-        try:
-            with httpx.Client(base_url=mlflow.url, timeout=120) as http:
-                run_id = mlflow.new_run(http)
-                sent, mlflow_seconds = mlflow.log(http, run_id, keys_of(keys), steps, mlflow_budget)
+            mlflow = MLflowServer(work) if compare else None
+            ours = Side(OursHttp(server.url).send, keys_of(keys), steps)
+            sides = [(ours, ours_slice)]
+            if mlflow is not None:
+                http = httpx.Client(base_url=mlflow.url, timeout=120)
+                theirs = Side(partial(mlflow.send, http, mlflow.new_run(http)), keys_of(keys), steps)
+                sides.append((theirs, mlflow_slice))
+            for side, _slice in sides:  # first calls build caches and connections: not counted
+                side.warm(3)
+            if mlflow is None:
+                ours.run_for(float("inf"))  # nothing to interleave with: the whole stream
+            else:
+                interleaved(sides, rounds)
+            if mlflow is not None:
                 history_run = mlflow.new_run(http)
-                mlflow.log(http, history_run, ["history"], steps, budget_s=float("inf"))
+                for batch in batches_of(["history"], steps):
+                    mlflow.send(http, history_run, batch)
                 mlflow_read = mlflow.read(http, history_run, "history", steps)
         finally:
-            mlflow.stop()
-        mlflow_rate = sent / mlflow_seconds
-        print(f"MLflow: {sent:,} points of the same stream in {mlflow_seconds:.2f} s (time-boxed) "
-              f"= {mlflow_rate:,.0f} points/s")
+            server.stop()
+            if mlflow is not None:
+                mlflow.stop()
+        print(f"ours  : {stored:,} points ({keys} keys x {steps:,} steps) child -> pipe -> SQLite in {seconds:.2f} s "
+              f"= {ours_rate:,.0f} points/s")
+        print(f"ours  : {ours.points:,} points of the same stream over HTTP (POST /sessions/{{id}}/metrics, 1000 a call) "
+              f"in {ours.seconds:.2f} s = {ours.rate:,.0f} points/s")
+        print(f"ours  : history of one key over HTTP, {steps:,} points: {ours_read * 1000:.1f} ms; "
+              f"{long_history:,} points: {ours_long * 1000:.1f} ms")
+        if mlflow is None:
+            return
+        print(f"MLflow: {theirs.points:,} points of the same stream in {theirs.seconds:.2f} s = {theirs.rate:,.0f} "
+              f"points/s ({rounds} rounds, each {ours_slice:.1f} s ours then {mlflow_slice:.1f} s MLflow)")
         print(f"MLflow: history of one key over HTTP, {steps:,} points: {mlflow_read * 1000:.1f} ms")
-        print(f"ratio : ingest ours/MLflow {ours_rate / mlflow_rate:,.1f}x (pipe), {http_rate / mlflow_rate:,.1f}x (both "
-              f"over HTTP, same batches); history read MLflow/ours {mlflow_read / ours_read:,.1f}x")
+        print(f"ratio : ingest ours/MLflow {ours_rate / theirs.rate:,.1f}x (pipe), {ours.rate / theirs.rate:,.1f}x (both "
+              f"over HTTP, same batches, interleaved); history read MLflow/ours {mlflow_read / ours_read:,.1f}x")
     print("targets: >= 100k points/s into our SQLite, >= 20x MLflow (each path), a 100k-point history in < 100 ms")
 
 
