@@ -18,6 +18,7 @@ def test_metrics_ingest_quick_mode_reports_rates() -> None:
     assert re.search(r"ours  : 40,000 points .* = [\d,]+ points/s", done.stdout), done.stdout
     assert re.search(r"10,000 points: [\d.]+ ms", done.stdout), done.stdout
     assert re.search(r"ours  : 40,000 points of the same stream over HTTP .* = [\d,]+ points/s", done.stdout), done.stdout
+    assert re.search(r"ours  : the same calls storing nothing .* = [\d,]+ points/s", done.stdout), done.stdout
 
 
 @pytest.mark.slow
